@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Configuration: every environment variable the server reads, parsed once with zod at boot. A bad value
+ * stops start-up with a message naming the variable. Secrets never have a production default: in
+ * development they are generated on first start and kept in `DATA_DIR/secrets.json`.
+ */
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const csv = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const ENV_SCHEMA = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: intFrom(0, 65535).default(3000),
+  PUBLIC_URL: z.url().optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  DATABASE_POOL_MAX: intFrom(1, 500).default(10),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  ACCESS_TOKEN_TTL_SECONDS: intFrom(60, 86_400).default(900),
+  REFRESH_TOKEN_TTL_SECONDS: intFrom(3600, 90 * 86_400).default(30 * 86_400),
+  CORS_ORIGINS: csv.default([]),
+  TRUST_PROXY: bool.default(false),
+  BODY_LIMIT_BYTES: intFrom(1024, 50 * 1024 * 1024).default(1024 * 1024),
+  RATE_LIMIT_MAX: intFrom(1, 1_000_000).default(600),
+  RATE_LIMIT_WINDOW_SECONDS: intFrom(1, 3600).default(60),
+  LOGIN_MAX_FAILURES: intFrom(1, 1000).default(5),
+  LOGIN_LOCKOUT_SECONDS: intFrom(1, 86_400).default(900),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+    .optional(),
+  OIDC_ISSUER: z.string().min(1).optional(),
+  OIDC_JWKS_URL: z.url().optional(),
+  OIDC_AUDIENCE: z.string().min(1).optional(),
+  OIDC_WORKSPACE_CLAIM: z.string().min(1).default('workspace_id'),
+  OIDC_ROLE_CLAIM: z.string().min(1).default('crm_role'),
+  OIDC_EMAIL_CLAIM: z.string().min(1).default('email'),
+  OIDC_NAME_CLAIM: z.string().min(1).default('name'),
+  OUTBOX_RELAY: z.enum(['inline', 'off']).default('inline'),
+  OUTBOX_POLL_MS: intFrom(10, 60_000).default(250),
+  SEED_DEMO: bool.default(true),
+  METRICS_TOKEN: z.string().min(16).optional(),
+  IDEMPOTENCY_TTL_SECONDS: intFrom(60, 7 * 86_400).default(86_400),
+});
+
+export type Env = z.infer<typeof ENV_SCHEMA>;
+
+export interface Config extends Omit<Env, 'JWT_SECRET'> {
+  jwtSecret: string;
+  /** Where each secret came from, for the start-up log (never the value). */
+  secretSources: Record<string, 'env' | 'generated' | 'stored'>;
+  dataDir: string;
+  oidc: { issuer: string; jwksUrl: string; audience: string | undefined } | null;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws ConfigError listing every bad variable by name. */
+export function parseEnv(env: NodeJS.ProcessEnv): Env {
+  // Empty strings mean "unset", as in most shells' `VAR= cmd`.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = ENV_SCHEMA.safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = result.data;
+  const problems: string[] = [];
+  if (e.NODE_ENV === 'production' && !e.JWT_SECRET) {
+    problems.push('JWT_SECRET: required when NODE_ENV=production (at least 32 characters)');
+  }
+  if ((e.OIDC_ISSUER && !e.OIDC_JWKS_URL) || (!e.OIDC_ISSUER && e.OIDC_JWKS_URL)) {
+    problems.push('OIDC_JWKS_URL: OIDC_ISSUER and OIDC_JWKS_URL must be set together');
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return e;
+}
+
+interface StoredSecrets {
+  jwtSecret?: string;
+  [key: string]: string | undefined;
+}
+
+/**
+ * Loads or creates the development secrets file. Only used when the environment does not provide the
+ * secret and NODE_ENV is not production (parseEnv already refused that case).
+ */
+function devSecrets(dataDir: string): { secrets: StoredSecrets; created: boolean } {
+  const file = path.join(dataDir, 'secrets.json');
+  if (existsSync(file)) {
+    return { secrets: JSON.parse(readFileSync(file, 'utf8')) as StoredSecrets, created: false };
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const secrets: StoredSecrets = { jwtSecret: randomBytes(48).toString('base64url') };
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return { secrets, created: true };
+}
+
+/** Builds the runtime configuration from the environment (and, in development, `DATA_DIR/secrets.json`). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const e = parseEnv(env);
+  const dataDir = path.resolve(e.DATA_DIR);
+  const secretSources: Config['secretSources'] = {};
+  let jwtSecret = e.JWT_SECRET;
+  if (jwtSecret) {
+    secretSources.JWT_SECRET = 'env';
+  } else {
+    const { secrets, created } = devSecrets(dataDir);
+    if (!secrets.jwtSecret) throw new ConfigError([`JWT_SECRET: missing in ${dataDir}/secrets.json`]);
+    jwtSecret = secrets.jwtSecret;
+    secretSources.JWT_SECRET = created ? 'generated' : 'stored';
+  }
+  const { JWT_SECRET: _omit, ...rest } = e;
+  return {
+    ...rest,
+    jwtSecret,
+    secretSources,
+    dataDir,
+    oidc:
+      e.OIDC_ISSUER && e.OIDC_JWKS_URL
+        ? { issuer: e.OIDC_ISSUER, jwksUrl: e.OIDC_JWKS_URL, audience: e.OIDC_AUDIENCE }
+        : null,
+  };
+}
+
+/** A configuration for tests: no files written, fixed secret, quiet logs. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  const base = parseEnv({ NODE_ENV: 'test', LOG_LEVEL: 'silent', SEED_DEMO: 'false', OUTBOX_RELAY: 'off' });
+  const { JWT_SECRET: _omit, ...rest } = base;
+  return {
+    ...rest,
+    jwtSecret: 'test-secret-test-secret-test-secret-0123456789',
+    secretSources: { JWT_SECRET: 'env' },
+    dataDir: path.resolve('./data-test'),
+    oidc: null,
+    ...overrides,
+  };
+}

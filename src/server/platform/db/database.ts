@@ -1,0 +1,124 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { btree_gin } from '@electric-sql/pglite/contrib/btree_gin';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
+import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import pg from 'pg';
+import { PGliteDialect } from './pglite-dialect.js';
+import { type DbScope, runInScope, ScopedDialect } from './scoped-dialect.js';
+
+/**
+ * The database handle every module uses. There is no unscoped way in: tenant work goes through
+ * `read`/`transaction` with a workspace id, platform work (outbox relay, login lookups) through
+ * `system`, and migrations through `owner`. Row-level security does the rest.
+ */
+export interface Database<DB> {
+  readonly engine: 'pglite' | 'postgres';
+  /** Runs fn with the workspace set, without a transaction: for reads and single statements. */
+  read<T>(tenantId: string, fn: (db: Kysely<DB>) => Promise<T>): Promise<T>;
+  /** Runs fn in one transaction with the workspace set. Everything a use case writes goes here. */
+  transaction<T>(tenantId: string, fn: (trx: Transaction<DB>) => Promise<T>): Promise<T>;
+  /** Cross-workspace platform work as `crm_system` (bypasses RLS; only platform tables are granted). */
+  system<T>(fn: (db: Kysely<DB>) => Promise<T>): Promise<T>;
+  systemTransaction<T>(fn: (trx: Transaction<DB>) => Promise<T>): Promise<T>;
+  /** As the schema owner (the login role): migrations and schema checks only. */
+  owner<T>(fn: (db: Kysely<DB>) => Promise<T>): Promise<T>;
+  /** Runs fn with no scope at all: what a forgotten scope would get. For isolation tests. */
+  unscoped<T>(fn: (db: Kysely<DB>) => Promise<T>): Promise<T>;
+  poolStats(): { total: number; idle: number; waiting: number };
+  destroy(): Promise<void>;
+}
+
+export type DatabaseOptions =
+  | { kind: 'postgres'; url: string; poolMax: number; applicationName?: string }
+  | { kind: 'pglite'; dataDir: string | undefined; loadDataDir?: Blob | File };
+
+const INT8_OID = 20;
+const DATE_OID = 1082;
+
+/** bigint columns hold money in minor units and sequence numbers: exact integers, refused if unsafe. */
+function parseInt8(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`int8 value ${value} exceeds the safe integer range`);
+  return n;
+}
+
+/** `date` columns stay 'YYYY-MM-DD' strings: a JS Date would shift them by the server's time zone. */
+const parseDate = (value: string): string => value;
+
+export async function openPGlite(dataDir: string | undefined, loadDataDir?: Blob | File): Promise<PGlite> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  return PGlite.create({
+    ...(dataDir ? { dataDir } : {}),
+    ...(loadDataDir ? { loadDataDir } : {}),
+    extensions: { pg_trgm, unaccent, btree_gin },
+    parsers: { [INT8_OID]: parseInt8, [DATE_OID]: parseDate },
+  });
+}
+
+export async function createDatabase<DB>(options: DatabaseOptions): Promise<Database<DB>> {
+  if (options.kind === 'postgres') {
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolMax,
+      application_name: options.applicationName ?? 'cyberos-crm',
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+          if (oid === INT8_OID) return parseInt8;
+          if (oid === DATE_OID) return parseDate;
+          return pg.types.getTypeParser(oid, format);
+        }) as typeof pg.types.getTypeParser,
+      },
+    });
+    // An idle client that errors (server restart) must not crash the process; the pool replaces it.
+    pool.on('error', () => {});
+    const kysely = new Kysely<DB>({ dialect: new ScopedDialect(new PostgresDialect({ pool })) });
+    return wrap(kysely, 'postgres', () => ({
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+    }));
+  }
+  const pglite = await openPGlite(options.dataDir, options.loadDataDir);
+  const kysely = new Kysely<DB>({ dialect: new ScopedDialect(new PGliteDialect(pglite)) });
+  return wrap(
+    kysely,
+    'pglite',
+    () => ({ total: 1, idle: 1, waiting: 0 }),
+    async () => {
+      await pglite.close();
+    },
+  );
+}
+
+function wrap<DB>(
+  kysely: Kysely<DB>,
+  engine: Database<DB>['engine'],
+  poolStats: Database<DB>['poolStats'],
+  onDestroy?: () => Promise<void>,
+): Database<DB> {
+  const inScope =
+    (scopeOf: (tenantId: string) => DbScope) =>
+    <T>(tenantId: string, fn: () => Promise<T>): Promise<T> =>
+      runInScope(scopeOf(tenantId), fn);
+  const tenant = inScope((tenantId) => {
+    if (!tenantId) throw new Error('workspace id is required for tenant database work');
+    return { role: 'crm_app', tenantId };
+  });
+  const system: DbScope = { role: 'crm_system', tenantId: null };
+  return {
+    engine,
+    read: (tenantId, fn) => tenant(tenantId, () => fn(kysely)),
+    transaction: (tenantId, fn) => tenant(tenantId, () => kysely.transaction().execute(fn)),
+    system: (fn) => runInScope(system, () => fn(kysely)),
+    systemTransaction: (fn) => runInScope(system, () => kysely.transaction().execute(fn)),
+    owner: (fn) => runInScope({ role: 'owner', tenantId: null }, () => fn(kysely)),
+    unscoped: (fn) => runInScope({ role: 'crm_app', tenantId: null }, () => fn(kysely)),
+    poolStats,
+    destroy: async () => {
+      await kysely.destroy();
+      await onDestroy?.();
+    },
+  };
+}

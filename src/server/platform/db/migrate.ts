@@ -1,0 +1,98 @@
+import { type Kysely, type Migration, type MigrationResultSet, Migrator, sql } from 'kysely';
+import type { Database } from './database.js';
+import * as m0001 from './migrations/0001_platform.js';
+import * as m0002 from './migrations/0002_accounts.js';
+
+/**
+ * Migrations are listed here explicitly (no directory scanning): the same list works from TypeScript
+ * sources, tests and a bundled build, and the order is reviewable in one place.
+ */
+export const MIGRATIONS: Record<string, Migration> = {
+  '0001_platform': m0001,
+  '0002_accounts': m0002,
+};
+
+export const MIGRATION_SCHEMA = 'crm_core';
+export const MIGRATION_TABLE = 'crm_migrations';
+
+function migrator(db: Kysely<unknown>): Migrator {
+  return new Migrator({
+    db,
+    provider: { getMigrations: async () => MIGRATIONS },
+    migrationTableSchema: MIGRATION_SCHEMA,
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: `${MIGRATION_TABLE}_lock`,
+  });
+}
+
+export class MigrationError extends Error {
+  constructor(
+    readonly migration: string | undefined,
+    cause: unknown,
+  ) {
+    super(
+      `migration ${migration ?? '(unknown)'} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    );
+    this.name = 'MigrationError';
+  }
+}
+
+function check(result: MigrationResultSet): string[] {
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error');
+    throw new MigrationError(failed?.migrationName, result.error);
+  }
+  return (result.results ?? []).map((r) => `${r.direction === 'Up' ? 'up' : 'down'} ${r.migrationName}`);
+}
+
+async function ensureSchema(db: Kysely<unknown>): Promise<void> {
+  await sql.raw(`CREATE SCHEMA IF NOT EXISTS ${MIGRATION_SCHEMA}`).execute(db);
+}
+
+/** Applies every pending migration as the schema owner. Returns what ran. */
+export async function migrateUp<DB>(database: Database<DB>): Promise<string[]> {
+  return database.owner(async (db) => {
+    const k = db as unknown as Kysely<unknown>;
+    await ensureSchema(k);
+    return check(await migrator(k).migrateToLatest());
+  });
+}
+
+/** Reverts the last `steps` migrations (all of them with steps = Infinity). */
+export async function migrateDown<DB>(database: Database<DB>, steps = 1): Promise<string[]> {
+  return database.owner(async (db) => {
+    const k = db as unknown as Kysely<unknown>;
+    await ensureSchema(k);
+    const ran: string[] = [];
+    for (let i = 0; i < steps; i++) {
+      const r = await migrator(k).migrateDown();
+      const done = check(r);
+      if (done.length === 0) break;
+      ran.push(...done);
+    }
+    return ran;
+  });
+}
+
+export interface MigrationStatus {
+  name: string;
+  executedAt: Date | null;
+}
+
+export async function migrationStatus<DB>(database: Database<DB>): Promise<MigrationStatus[]> {
+  return database.owner(async (db) => {
+    const k = db as unknown as Kysely<unknown>;
+    await ensureSchema(k);
+    const list = await migrator(k).getMigrations();
+    return list.map((m) => ({ name: m.name, executedAt: m.executedAt ?? null }));
+  });
+}
+
+/** True when every known migration has run (used by /readyz). */
+export async function migrationsCurrent<DB>(database: Database<DB>): Promise<boolean> {
+  const status = await migrationStatus(database);
+  return status.every((m) => m.executedAt !== null);
+}
