@@ -57,14 +57,16 @@ export const ENV_SCHEMA = z.object({
   OIDC_NAME_CLAIM: z.string().min(1).default('name'),
   OUTBOX_RELAY: z.enum(['inline', 'off']).default('inline'),
   OUTBOX_POLL_MS: intFrom(10, 60_000).default(250),
-  SEED_DEMO: bool.default(true),
+  /** Defaults to true except in production. */
+  SEED_DEMO: bool.optional(),
   METRICS_TOKEN: z.string().min(16).optional(),
   IDEMPOTENCY_TTL_SECONDS: intFrom(60, 7 * 86_400).default(86_400),
 });
 
 export type Env = z.infer<typeof ENV_SCHEMA>;
 
-export interface Config extends Omit<Env, 'JWT_SECRET'> {
+export interface Config extends Omit<Env, 'JWT_SECRET' | 'SEED_DEMO'> {
+  SEED_DEMO: boolean;
   jwtSecret: string;
   /** Where each secret came from, for the start-up log (never the value). */
   secretSources: Record<string, 'env' | 'generated' | 'stored'>;
@@ -120,6 +122,21 @@ function devSecrets(dataDir: string): { secrets: StoredSecrets; created: boolean
   return { secrets, created: true };
 }
 
+/** Reads (or creates and stores) a named development secret in DATA_DIR/secrets.json. */
+export function devSecret(
+  dataDir: string,
+  name: string,
+  create: () => string,
+): { value: string; created: boolean } {
+  const file = path.join(dataDir, 'secrets.json');
+  const { secrets } = devSecrets(dataDir);
+  const existing = secrets[name];
+  if (existing) return { value: existing, created: false };
+  const value = create();
+  writeFileSync(file, JSON.stringify({ ...secrets, [name]: value }, null, 2), { mode: 0o600 });
+  return { value, created: true };
+}
+
 /** Builds the runtime configuration from the environment (and, in development, `DATA_DIR/secrets.json`). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parseEnv(env);
@@ -137,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const { JWT_SECRET: _omit, ...rest } = e;
   return {
     ...rest,
+    SEED_DEMO: e.SEED_DEMO ?? e.NODE_ENV !== 'production',
     jwtSecret,
     secretSources,
     dataDir,
@@ -153,6 +171,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
   const { JWT_SECRET: _omit, ...rest } = base;
   return {
     ...rest,
+    SEED_DEMO: false,
     jwtSecret: 'test-secret-test-secret-test-secret-0123456789',
     secretSources: { JWT_SECRET: 'env' },
     dataDir: path.resolve('./data-test'),

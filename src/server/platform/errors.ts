@@ -45,12 +45,11 @@ export const ERROR_STATUS = {
   validation_failed: 422,
   idempotency_key_reused: 422,
   invitation_expired: 422,
-  // 423
-  account_locked: 429,
   // 428
   precondition_required: 428,
   // 429
   rate_limited: 429,
+  login_locked: 429,
   // 5xx
   internal_error: 500,
   service_unavailable: 503,

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { btree_gin } from '@electric-sql/pglite/contrib/btree_gin';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
@@ -121,4 +122,15 @@ function wrap<DB>(
       await onDestroy?.();
     },
   };
+}
+
+/** The database named by the configuration: PostgreSQL when DATABASE_URL is set, else PGlite in DATA_DIR. */
+export function databaseOptions(config: {
+  DATABASE_URL?: string | undefined;
+  DATABASE_POOL_MAX: number;
+  dataDir: string;
+}): DatabaseOptions {
+  return config.DATABASE_URL
+    ? { kind: 'postgres', url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX }
+    : { kind: 'pglite', dataDir: path.join(config.dataDir, 'pglite') };
 }

@@ -127,6 +127,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   CREATE POLICY crm_users_member_of_tenant ON crm_core.crm_users FOR SELECT
     USING (EXISTS (SELECT 1 FROM crm_core.crm_memberships m
                    WHERE m.user_id = crm_users.id AND m.tenant_id = crm_core.current_tenant_id()));
+  CREATE POLICY crm_users_insert ON crm_core.crm_users FOR INSERT WITH CHECK (true);
 
   CREATE TABLE crm_core.crm_invitations (
     tenant_id uuid NOT NULL REFERENCES crm_core.crm_workspaces (id),
@@ -258,6 +259,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   GRANT SELECT, INSERT, UPDATE ON crm_core.crm_workspaces TO crm_app;
   GRANT SELECT (id, email, display_name, locale, created_at, updated_at, version, disabled_at)
     ON crm_core.crm_users TO crm_app;
+  -- Sign-up and invitation acceptance create the user inside the workspace's transaction (atomic with
+  -- the membership and its audit row). Reading users back stays limited to members (policy above).
+  GRANT INSERT ON crm_core.crm_users TO crm_app;
   GRANT SELECT, INSERT, UPDATE ON crm_core.crm_memberships, crm_core.crm_invitations, crm_core.crm_api_keys
     TO crm_app;
   GRANT SELECT, INSERT, UPDATE ON crm_core.crm_refresh_tokens TO crm_app;
@@ -287,6 +291,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   DROP TABLE crm_core.crm_api_keys;
   DROP TABLE crm_core.crm_refresh_tokens;
   DROP TABLE crm_core.crm_invitations;
+  DROP POLICY crm_users_insert ON crm_core.crm_users;
   DROP POLICY crm_users_member_of_tenant ON crm_core.crm_users;
   DROP TABLE crm_core.crm_memberships;
   DROP TABLE crm_core.crm_users;

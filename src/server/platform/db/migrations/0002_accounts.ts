@@ -27,7 +27,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     vn_mst text,
     mst_status text NOT NULL DEFAULT 'unverified'
       CHECK (mst_status IN ('unverified','valid','invalid','stale')),
-    mst_checked_at timestamptz,
+    mst_checked_at timestamptz(3),
     industry text,
     size text CHECK (size IN ('1-10','11-50','51-200','201-500','501-1000','1001-5000','5001+')),
     website text,
@@ -44,12 +44,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     custom_fields jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(custom_fields) = 'object'),
     name_fold text GENERATED ALWAYS AS (crm_core.fold_text(name)) STORED,
     search_text text GENERATED ALWAYS AS (crm_core.account_search_doc(name, vn_mst, domains, website)) STORED,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    updated_at timestamptz NOT NULL DEFAULT now(),
+    -- Millisecond precision: keyset cursors carry these values through JavaScript Dates exactly.
+    created_at timestamptz(3) NOT NULL DEFAULT now(),
+    updated_at timestamptz(3) NOT NULL DEFAULT now(),
     created_by uuid,
     updated_by uuid,
     version integer NOT NULL DEFAULT 1,
-    deleted_at timestamptz,
+    deleted_at timestamptz(3),
     PRIMARY KEY (tenant_id, id),
     FOREIGN KEY (tenant_id, owner_id) REFERENCES crm_core.crm_memberships (tenant_id, user_id)
   );

@@ -1,0 +1,231 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { sql } from 'kysely';
+import type { AppDatabase, AppPlatform } from './db.js';
+import { accountRoutes } from './modules/accounts/account.routes.js';
+import { auditRoutes } from './modules/audit/audit.routes.js';
+import { apiKeyRoutes } from './modules/users/api-key.routes.js';
+import { createCredentialResolver } from './modules/users/user.credentials.js';
+import { userRoutes } from './modules/users/user.routes.js';
+import { workspaceRoutes } from './modules/workspaces/workspace.routes.js';
+import { installAuthentication, SessionRevocations } from './platform/auth/authenticate.js';
+import { SessionTokens } from './platform/auth/session-tokens.js';
+import type { Config } from './platform/config.js';
+import { migrationsCurrent } from './platform/db/migrate.js';
+import { AppError } from './platform/errors.js';
+import { type EventBus, InProcessBus } from './platform/events/bus.js';
+import { OutboxRelay } from './platform/events/relay.js';
+import { installIdempotency } from './platform/http/idempotency.js';
+import { installProblemHandling } from './platform/http/problem.js';
+import { newId } from './platform/ids.js';
+import { createRedis, type KeyValueStore, MemoryStore, RedisStore } from './platform/kv.js';
+import { installMetrics } from './platform/observability/metrics.js';
+import { writeTransaction } from './platform/unit-of-work.js';
+
+export const API_PREFIX = '/crm/v1';
+
+export interface BuildOptions {
+  config: Config;
+  db: AppDatabase;
+  bus?: EventBus;
+  kv?: KeyValueStore;
+  /** Override the logger destination (tests); defaults to stdout JSON at config.LOG_LEVEL. */
+  logger?: FastifyBaseLogger;
+}
+
+export interface App {
+  app: FastifyInstance;
+  platform: AppPlatform;
+  relay: OutboxRelay<unknown>;
+}
+
+const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
+
+/**
+ * Builds the HTTP application without listening (tests use `app.inject()`; main.ts listens). Platform
+ * plugins first (errors, auth, limits, idempotency, docs, metrics), then one plugin per module under
+ * /crm/v1. The database is the caller's: it decides the engine and runs migrations.
+ */
+export async function buildApp(options: BuildOptions): Promise<App> {
+  const { config, db } = options;
+  const app = Fastify({
+    ...(options.logger
+      ? { loggerInstance: options.logger }
+      : {
+          logger: {
+            level: config.LOG_LEVEL,
+            redact: {
+              paths: [
+                'req.headers.authorization',
+                'req.headers["x-api-key"]',
+                'req.headers.cookie',
+                'res.headers["set-cookie"]',
+              ],
+              censor: '[redacted]',
+            },
+          },
+        }),
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: config.TRUST_PROXY,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : newId();
+    },
+    routerOptions: { ignoreTrailingSlash: true },
+    ajv: { customOptions: { coerceTypes: false } },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  // Presenters already produce the documented shape (typed by the same zod schemas); re-validating
+  // every response would cost CPU on the hottest paths for no safety gain.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser(
+    ['application/merge-patch+json', 'application/problem+json'],
+    { parseAs: 'string' },
+    app.getDefaultJsonParser('error', 'error'),
+  );
+
+  const kv =
+    options.kv ?? (config.REDIS_URL ? new RedisStore(createRedis(config.REDIS_URL)) : new MemoryStore());
+  const bus =
+    options.bus ??
+    new InProcessBus((err, event) => app.log.error({ err, eventId: event.id }, 'event handler failed'));
+  const tokens = new SessionTokens(config.jwtSecret, config.ACCESS_TOKEN_TTL_SECONDS);
+  const revocations = new SessionRevocations(kv, config.ACCESS_TOKEN_TTL_SECONDS);
+  const relay = new OutboxRelay(db, bus, { pollMs: config.OUTBOX_POLL_MS, log: app.log });
+
+  const platform: AppPlatform = {
+    config,
+    db,
+    kv,
+    bus,
+    tokens,
+    revocations,
+    log: app.log,
+    write: (ctx, fn) => writeTransaction(db, ctx, fn, () => relay.wake()),
+  };
+  const credentials = createCredentialResolver(platform);
+
+  installProblemHandling(app);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  installAuthentication(app, { config, tokens, revocations, resolver: credentials });
+
+  await app.register(helmet, {
+    // The API serves JSON; the reference page at /docs sets its own CSP (swagger-ui staticCSP).
+    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    crossOriginResourcePolicy: { policy: 'same-site' },
+  });
+  await app.register(cors, {
+    origin: config.CORS_ORIGINS.length > 0 ? config.CORS_ORIGINS : false,
+    credentials: true,
+    methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
+    allowedHeaders: [
+      'authorization',
+      'content-type',
+      'idempotency-key',
+      'if-match',
+      'x-api-key',
+      'x-request-id',
+    ],
+    exposedHeaders: ['etag', 'location', 'retry-after', 'x-request-id', 'idempotent-replayed'],
+  });
+  await app.register(rateLimit, {
+    global: true,
+    max: config.RATE_LIMIT_MAX,
+    timeWindow: config.RATE_LIMIT_WINDOW_SECONDS * 1000,
+    ...(kv instanceof RedisStore ? { redis: kv.redis, nameSpace: 'crm:rl:' } : {}),
+    // Per API key or user when authenticated (the auth hook ran before), else per client IP.
+    keyGenerator: (request) =>
+      request.actor ? `${request.actor.type}:${request.actor.id}` : `ip:${request.ip}`,
+    errorResponseBuilder: (_request, ctx) =>
+      new AppError('rate_limited', `Rate limit of ${ctx.max} requests exceeded; retry in ${ctx.after}`),
+    allowList: (request) =>
+      request.url === '/healthz' || request.url === '/readyz' || request.url === '/metrics',
+  });
+  installIdempotency(app, db, config.IDEMPOTENCY_TTL_SECONDS);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'CyberOS CRM API',
+        version: '1.0.0',
+        description:
+          'Multi-tenant B2B CRM. Errors are RFC 9457 problem documents with a stable `code`. Writes accept ' +
+          '`Idempotency-Key` (required for API keys). Updates take `If-Match` with the ETag you read.',
+      },
+      servers: [{ url: config.PUBLIC_URL ?? '/' }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'Access token (JWT) or API key' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
+      security: [{ bearer: [] }, { apiKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    uiConfig: { url: `${API_PREFIX}/openapi.json` },
+  });
+
+  const metrics = installMetrics(app, db, {
+    token: config.METRICS_TOKEN,
+    defaultMetrics: config.NODE_ENV !== 'test',
+  });
+  const publishedBefore = { n: 0 };
+  app.addHook('onResponse', async () => {
+    if (relay.published !== publishedBefore.n) {
+      metrics.outboxPublished.inc(relay.published - publishedBefore.n);
+      publishedBefore.n = relay.published;
+    }
+  });
+
+  app.get('/healthz', { config: { auth: 'public' }, schema: { hide: true } }, async () => ({ status: 'ok' }));
+  let migrated = false;
+  app.get('/readyz', { config: { auth: 'public' }, schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await db.system((k) => sql`SELECT 1`.execute(k));
+      migrated ||= await migrationsCurrent(db);
+    } catch (err) {
+      app.log.warn({ err }, 'readiness check failed');
+      return reply.code(503).send({ status: 'unavailable', database: 'unreachable' });
+    }
+    if (!migrated) return reply.code(503).send({ status: 'unavailable', database: 'migrations pending' });
+    return { status: 'ready', database: db.engine };
+  });
+
+  app.get(`${API_PREFIX}/openapi.json`, { config: { auth: 'public' }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
+
+  await app.register(userRoutes(platform), { prefix: API_PREFIX });
+  await app.register(apiKeyRoutes(platform, credentials.apiKeys), { prefix: API_PREFIX });
+  await app.register(workspaceRoutes(platform), { prefix: API_PREFIX });
+  await app.register(accountRoutes(platform), { prefix: API_PREFIX });
+  await app.register(auditRoutes(platform), { prefix: API_PREFIX });
+
+  app.addHook('onClose', async () => {
+    await relay.stop();
+    if (!options.bus) await bus.close();
+    if (!options.kv) await kv.close();
+  });
+
+  return { app, platform, relay: relay as OutboxRelay<unknown> };
+}

@@ -1,0 +1,14 @@
+import type { AccountTables } from './modules/accounts/account.table.js';
+import type { UserTables } from './modules/users/user.table.js';
+import type { WorkspaceTables } from './modules/workspaces/workspace.table.js';
+import type { Database } from './platform/db/database.js';
+import type { Platform } from './platform/platform.js';
+
+/**
+ * The database as the modules see it: every module's tables. Platform tables (audit, outbox,
+ * idempotency) are reached only through platform functions and are not part of this type on purpose.
+ */
+export interface DB extends WorkspaceTables, UserTables, AccountTables {}
+
+export type AppDatabase = Database<DB>;
+export type AppPlatform = Platform<DB>;

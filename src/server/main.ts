@@ -1,0 +1,89 @@
+import { buildApp } from './app.js';
+import type { DB } from './db.js';
+import { ConfigError, devSecret, loadConfig } from './platform/config.js';
+import { createDatabase, databaseOptions } from './platform/db/database.js';
+import { migrateUp } from './platform/db/migrate.js';
+import { generateDemoPassword, seedDemo } from './seed/demo.js';
+
+/**
+ * HTTP entry: configuration → database (PGlite in DATA_DIR unless DATABASE_URL) → migrations → demo
+ * seed → listen. The outbox relay runs in-process unless OUTBOX_RELAY=off (then run `worker`).
+ */
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(78); // EX_CONFIG
+    }
+    throw e;
+  }
+  const started = Date.now();
+  const options = databaseOptions(config);
+  const db = await createDatabase<DB>(options);
+  const ran = await migrateUp(db);
+  const { app, platform, relay } = await buildApp({ config, db });
+  const log = app.log;
+  log.info(
+    {
+      engine: db.engine,
+      where: options.kind === 'pglite' ? options.dataDir : 'DATABASE_URL',
+      migrations: ran,
+    },
+    'database ready',
+  );
+  for (const [name, source] of Object.entries(config.secretSources)) {
+    if (source !== 'env')
+      log.warn(
+        { secret: name, source, file: `${config.dataDir}/secrets.json` },
+        'using a development secret stored under DATA_DIR; set it in the environment for production',
+      );
+  }
+
+  let demo: Awaited<ReturnType<typeof seedDemo>> | null = null;
+  if (config.SEED_DEMO) {
+    const password = devSecret(config.dataDir, 'demoPassword', generateDemoPassword).value;
+    demo = await seedDemo(platform, password);
+  }
+  if (config.OUTBOX_RELAY === 'inline') relay.start();
+
+  await app.listen({ host: config.HOST, port: config.PORT });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  const base = config.PUBLIC_URL ?? `http://localhost:${port}`;
+  const lines = [
+    '',
+    `  CyberOS CRM is running at ${base}  (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    `  API reference: ${base}/docs    OpenAPI: ${base}/crm/v1/openapi.json`,
+    `  Database: ${db.engine === 'pglite' ? `embedded PGlite in ${options.kind === 'pglite' ? options.dataDir : ''}` : 'PostgreSQL (DATABASE_URL)'}`,
+  ];
+  if (demo) {
+    lines.push(
+      `  Demo workspace${demo.created ? ' (just created)' : ''}: sign in with`,
+      `      email:    ${demo.email}   (admin; ${demo.repEmail} is a sales rep, same password)`,
+      `      password: ${demo.password}`,
+      `      curl -s ${base}/crm/v1/auth/login -H 'content-type: application/json' \\`,
+      `           -d '{"email":"${demo.email}","password":"${demo.password}"}'`,
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n\n`);
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, 'shutting down');
+    await app.close();
+    await db.destroy();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,174 @@
+import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import type { DB } from '../../db.js';
+import type { AccountLifecycle, AccountSort, LegalType } from './account.schema.js';
+import type { AccountRow, AccountRowUpdate, NewAccountRow } from './account.table.js';
+
+/** SQL for accounts, nothing else. Every query names its workspace (RLS is the second wall). */
+
+const T = 'crm_core.crm_accounts' as const;
+
+export interface AccountFilters {
+  /** undefined: any owner; null: unowned. */
+  ownerId?: string | null;
+  lifecycle?: AccountLifecycle;
+  legalType?: LegalType;
+  industry?: string;
+  country?: string;
+  deleted: 'exclude' | 'include' | 'only';
+}
+
+export async function insertAccount(db: Kysely<DB>, row: NewAccountRow): Promise<AccountRow> {
+  return db.insertInto(T).values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findAccount(
+  db: Kysely<DB>,
+  tenantId: string,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<AccountRow | undefined> {
+  let q = db.selectFrom(T).selectAll().where('tenant_id', '=', tenantId).where('id', '=', id);
+  if (options.forUpdate) q = q.forUpdate();
+  return q.executeTakeFirst();
+}
+
+/** Applies a change if the row is still at `expectedVersion`; returns undefined when it is not. */
+export async function updateAccountRow(
+  db: Kysely<DB>,
+  tenantId: string,
+  id: string,
+  expectedVersion: number,
+  patch: AccountRowUpdate,
+): Promise<AccountRow | undefined> {
+  return db
+    .updateTable(T)
+    .set({ ...patch, version: sql`version + 1`, updated_at: sql`now()` })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where('version', '=', expectedVersion)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+function applyFilters<O>(
+  q: SelectQueryBuilder<DB, typeof T, O>,
+  tenantId: string,
+  f: AccountFilters,
+): SelectQueryBuilder<DB, typeof T, O> {
+  let out = q.where('tenant_id', '=', tenantId);
+  if (f.deleted === 'exclude') out = out.where('deleted_at', 'is', null);
+  if (f.deleted === 'only') out = out.where('deleted_at', 'is not', null);
+  if (f.ownerId === null) out = out.where('owner_id', 'is', null);
+  else if (f.ownerId !== undefined) out = out.where('owner_id', '=', f.ownerId);
+  if (f.lifecycle) out = out.where('lifecycle', '=', f.lifecycle);
+  if (f.legalType) out = out.where('legal_type', '=', f.legalType);
+  if (f.industry) out = out.where('industry', '=', f.industry);
+  if (f.country) out = out.where('country', '=', f.country);
+  return out;
+}
+
+const SORT_COLUMN = { name: 'name_fold', created_at: 'created_at', updated_at: 'updated_at' } as const;
+
+/** Sort column of a sort option, and its cursor value for a row. */
+export function sortKeyOf(sort: AccountSort, row: AccountRow): string {
+  const col = SORT_COLUMN[sort.replace('-', '') as keyof typeof SORT_COLUMN];
+  const v = row[col];
+  return v instanceof Date ? v.toISOString() : v;
+}
+
+/** One page in a plain (non-search) order; `after` is the (sort value, id) of the previous page's last row. */
+export async function listAccountRows(
+  db: Kysely<DB>,
+  tenantId: string,
+  filters: AccountFilters,
+  sort: AccountSort,
+  after: readonly [string, string] | null,
+  limit: number,
+): Promise<AccountRow[]> {
+  const desc = sort.startsWith('-');
+  const col = SORT_COLUMN[sort.replace('-', '') as keyof typeof SORT_COLUMN];
+  const dir = desc ? 'desc' : 'asc';
+  // name_fold sorts in the "C" collation, as its index does, so both engines agree on the order.
+  const sortExpr = col === 'name_fold' ? sql`name_fold collate "C"` : sql.ref(col);
+  let q = applyFilters(db.selectFrom(T).selectAll(), tenantId, filters);
+  if (after) {
+    const value = col === 'name_fold' ? sql`${after[0]} collate "C"` : sql`${after[0]}::timestamptz`;
+    q = q.where(sql<boolean>`(${sortExpr}, id) ${sql.raw(desc ? '<' : '>')} (${value}, ${after[1]}::uuid)`);
+  }
+  return q
+    .orderBy(sql`${sortExpr} ${sql.raw(dir)}`)
+    .orderBy('id', dir)
+    .limit(limit)
+    .execute();
+}
+
+export async function countAccountRows(
+  db: Kysely<DB>,
+  tenantId: string,
+  filters: AccountFilters,
+): Promise<number> {
+  const r = await applyFilters(db.selectFrom(T), tenantId, filters)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+function filtersJson(f: AccountFilters): string {
+  const out: Record<string, unknown> = { deleted: f.deleted };
+  if (f.ownerId !== undefined) out.owner_id = f.ownerId;
+  if (f.lifecycle) out.lifecycle = f.lifecycle;
+  if (f.legalType) out.legal_type = f.legalType;
+  if (f.industry) out.industry = f.industry;
+  if (f.country) out.country = f.country;
+  return JSON.stringify(out);
+}
+
+export interface SearchHit {
+  id: string;
+  rank: number;
+  name_fold: string;
+}
+
+/**
+ * One page of search hits through the SECURITY DEFINER function (which keeps the trigram index usable
+ * under RLS and filters on the session's workspace itself).
+ */
+export async function searchAccountHits(
+  db: Kysely<DB>,
+  query: string,
+  filters: AccountFilters,
+  after: readonly [number, string, string] | null,
+  limit: number,
+): Promise<SearchHit[]> {
+  const r = await sql<SearchHit>`
+    SELECT id, rank, name_fold FROM crm_core.crm_account_search(
+      ${query}, ${filtersJson(filters)}::text::jsonb, ${after?.[0] ?? null}::int, ${after?.[1] ?? null}::text,
+      ${after?.[2] ?? null}::uuid, ${limit}::int)`.execute(db);
+  return r.rows;
+}
+
+export async function countSearchHits(
+  db: Kysely<DB>,
+  query: string,
+  filters: AccountFilters,
+): Promise<number> {
+  const r = await sql<{ n: number }>`
+    SELECT crm_core.crm_account_search_count(${query}, ${filtersJson(filters)}::text::jsonb) AS n`.execute(
+    db,
+  );
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+export async function accountsByIds(
+  db: Kysely<DB>,
+  tenantId: string,
+  ids: readonly string[],
+): Promise<AccountRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom(T)
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', [...ids])
+    .execute();
+}

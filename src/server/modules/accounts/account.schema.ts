@@ -1,0 +1,197 @@
+import { z } from 'zod';
+import { LIMITS } from '../../../shared/limits.js';
+
+/** Inputs of the accounts API. zod picks fields, so nothing else can be mass-assigned. */
+
+export const LEGAL_TYPES = ['sole_proprietor', 'llc', 'jsc', 'fdi', 'individual', 'other'] as const;
+export type LegalType = (typeof LEGAL_TYPES)[number];
+export const MST_STATUSES = ['unverified', 'valid', 'invalid', 'stale'] as const;
+export type MstStatus = (typeof MST_STATUSES)[number];
+export const ACCOUNT_SIZES = [
+  '1-10',
+  '11-50',
+  '51-200',
+  '201-500',
+  '501-1000',
+  '1001-5000',
+  '5001+',
+] as const;
+export type AccountSize = (typeof ACCOUNT_SIZES)[number];
+export const LIFECYCLES = ['lead', 'prospect', 'customer', 'partner', 'former_customer', 'other'] as const;
+export type AccountLifecycle = (typeof LIFECYCLES)[number];
+export const ADDRESS_KINDS = ['headquarters', 'billing', 'shipping', 'branch', 'other'] as const;
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+const optionalText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max)
+    .transform((v) => (v === '' ? null : v))
+    .nullable()
+    .optional();
+
+const DOMAIN_RE = /^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/;
+
+export const domainSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .transform((v) =>
+    v
+      .replace(/^https?:\/\//, '')
+      .replace(/^www\./, '')
+      .replace(/\/.*$/, ''),
+  )
+  .pipe(z.string().regex(DOMAIN_RE, 'must be a domain name such as acme.vn'));
+
+const countrySchema = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as VN');
+
+export const addressSchema = z.strictObject({
+  kind: z.enum(ADDRESS_KINDS).default('headquarters'),
+  street: optionalText(LIMITS.shortText).default(null),
+  ward: optionalText(LIMITS.shortText).default(null),
+  district: optionalText(LIMITS.shortText).default(null),
+  province: optionalText(LIMITS.shortText).default(null),
+  country: countrySchema.default('VN'),
+  postal_code: optionalText(16).default(null),
+});
+
+const customFieldsSchema = z
+  .record(z.string().min(1).max(64), z.unknown())
+  .refine((v) => JSON.stringify(v).length <= LIMITS.customFieldsBytes, {
+    message: `must serialize to at most ${LIMITS.customFieldsBytes} bytes`,
+  });
+
+const websiteSchema = z
+  .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+  .max(LIMITS.url)
+  .nullable()
+  .optional();
+
+const accountFields = {
+  name: text(LIMITS.name),
+  legal_type: z.enum(LEGAL_TYPES),
+  // Stored as entered; validation against the GDT registry comes with the Vietnamese module.
+  vn_mst: optionalText(20),
+  industry: optionalText(100),
+  size: z.enum(ACCOUNT_SIZES).nullable(),
+  website: websiteSchema,
+  domains: z
+    .array(domainSchema)
+    .max(LIMITS.domainsPerAccount)
+    .transform((d) => [...new Set(d)]),
+  country: countrySchema.nullable(),
+  phone: optionalText(32),
+  email: z.email('must be an email address').max(LIMITS.email).toLowerCase().nullable(),
+  addresses: z.array(addressSchema).max(LIMITS.addressesPerRecord),
+  lifecycle: z.enum(LIFECYCLES),
+  lead_source: optionalText(100),
+  description: optionalText(LIMITS.longText),
+  owner_id: z.uuid().nullable(),
+  custom_fields: customFieldsSchema,
+};
+
+export const createAccountSchema = z.strictObject({
+  ...accountFields,
+  legal_type: accountFields.legal_type.default('other'),
+  lifecycle: accountFields.lifecycle.default('prospect'),
+  domains: accountFields.domains.default([]),
+  addresses: accountFields.addresses.default([]),
+  custom_fields: accountFields.custom_fields.default({}),
+  size: accountFields.size.optional(),
+  country: accountFields.country.optional(),
+  email: accountFields.email.optional(),
+  owner_id: accountFields.owner_id.optional(),
+});
+export type CreateAccountInput = z.infer<typeof createAccountSchema>;
+
+export const updateAccountSchema = z
+  .strictObject({
+    ...accountFields,
+    /** Alternative to If-Match for clients that cannot set headers. */
+    version: z.number().int().positive(),
+  })
+  .partial()
+  .refine((v) => Object.keys(v).some((k) => k !== 'version'), {
+    message: 'send at least one field to change',
+  });
+export type UpdateAccountInput = z.infer<typeof updateAccountSchema>;
+
+export const ACCOUNT_SORTS = [
+  'name',
+  '-name',
+  'created_at',
+  '-created_at',
+  'updated_at',
+  '-updated_at',
+] as const;
+export type AccountSort = (typeof ACCOUNT_SORTS)[number];
+
+const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+export const listAccountsQuerySchema = z.strictObject({
+  q: z.string().trim().min(1).max(LIMITS.searchQuery).optional(),
+  owner_id: z.union([z.literal('me'), z.literal('none'), z.uuid()]).optional(),
+  lifecycle: z.enum(LIFECYCLES).optional(),
+  legal_type: z.enum(LEGAL_TYPES).optional(),
+  industry: z.string().trim().min(1).max(100).optional(),
+  country: countrySchema.optional(),
+  deleted: z.enum(['exclude', 'include', 'only']).default('exclude'),
+  sort: z.enum(ACCOUNT_SORTS).default('name'),
+  limit: z.coerce.number().int().min(1).max(LIMITS.pageSizeMax).default(LIMITS.pageSizeDefault),
+  cursor: z.string().max(512).optional(),
+  include_total: boolParam.default(false),
+});
+export type ListAccountsQuery = z.infer<typeof listAccountsQuerySchema>;
+
+export const accountIdParamsSchema = z.strictObject({ id: z.uuid() });
+
+export const getAccountQuerySchema = z.strictObject({ include_deleted: boolParam.default(false) });
+
+export const ACCOUNT_ABILITIES = ['update', 'delete', 'restore'] as const;
+export type AccountAbility = (typeof ACCOUNT_ABILITIES)[number];
+
+/** The public JSON shape (documentation; the presenter produces it). */
+export const accountResponseSchema = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  legal_type: z.enum(LEGAL_TYPES),
+  vn_mst: z.string().nullable(),
+  mst_status: z.enum(MST_STATUSES),
+  mst_checked_at: z.iso.datetime().nullable(),
+  industry: z.string().nullable(),
+  size: z.enum(ACCOUNT_SIZES).nullable(),
+  website: z.string().nullable(),
+  domains: z.array(z.string()),
+  country: z.string().nullable(),
+  phone: z.string().nullable(),
+  email: z.string().nullable(),
+  addresses: z.array(addressSchema),
+  lifecycle: z.enum(LIFECYCLES),
+  lead_source: z.string().nullable(),
+  description: z.string().nullable(),
+  owner_id: z.uuid().nullable(),
+  custom_fields: z.record(z.string(), z.unknown()),
+  created_at: z.iso.datetime(),
+  updated_at: z.iso.datetime(),
+  created_by: z.uuid().nullable(),
+  updated_by: z.uuid().nullable(),
+  version: z.number().int(),
+  deleted_at: z.iso.datetime().nullable(),
+  abilities: z.array(z.enum(ACCOUNT_ABILITIES)),
+});
+
+export const accountListResponseSchema = z.object({
+  data: z.array(accountResponseSchema),
+  page: z.object({
+    limit: z.number().int(),
+    next_cursor: z.string().nullable(),
+    has_more: z.boolean(),
+    total: z.number().int().optional(),
+  }),
+});

@@ -1,0 +1,328 @@
+import type { AppPlatform } from '../../db.js';
+import { diffRecords } from '../../platform/audit/audit.js';
+import { requirePermission } from '../../platform/auth/actor.js';
+import { FOREIGN_KEY_VIOLATION, sqlState } from '../../platform/db/errors.js';
+import { jsonb } from '../../platform/db/sql.js';
+import { AppError, fieldError } from '../../platform/errors.js';
+import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
+import { newId } from '../../platform/ids.js';
+import type { RequestContext } from '../../platform/unit-of-work.js';
+import { accountCreated, accountDeleted, accountRestored, accountUpdated } from './account.events.js';
+import { canDelete, canRestore, canUpdate, mayAssignOwner } from './account.policy.js';
+import { type AccountJson, accountSnapshot, presentAccount } from './account.presenter.js';
+import {
+  type AccountFilters,
+  accountsByIds,
+  countAccountRows,
+  countSearchHits,
+  findAccount,
+  insertAccount,
+  listAccountRows,
+  searchAccountHits,
+  sortKeyOf,
+  updateAccountRow,
+} from './account.repository.js';
+import type { CreateAccountInput, ListAccountsQuery, UpdateAccountInput } from './account.schema.js';
+import type { AccountRow, AccountRowUpdate } from './account.table.js';
+
+/**
+ * Account use cases: validate (zod, at the edge) → authorize (permission + record policy) → command
+ * (one transaction with audit and events) → present. Another workspace's account is "not found".
+ */
+
+const notFound = () => new AppError('account_not_found', 'Account not found');
+
+function ownerError(): AppError {
+  return fieldError(['owner_id'], 'not_a_member', 'owner_id must be a member of this workspace');
+}
+
+async function withOwnerCheck<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (sqlState(e) === FOREIGN_KEY_VIOLATION) throw ownerError();
+    throw e;
+  }
+}
+
+export async function createAccount(
+  p: AppPlatform,
+  ctx: RequestContext,
+  input: CreateAccountInput,
+): Promise<AccountJson> {
+  const { actor } = ctx;
+  requirePermission(actor, 'crm.account.create');
+  const ownerId = input.owner_id === undefined ? actor.userId : input.owner_id;
+  if (!mayAssignOwner(actor, ownerId)) {
+    throw new AppError('forbidden', 'Only managers and admins may give an account to another member', {
+      fields: [
+        { field: 'owner_id', pointer: '/owner_id', in: 'body', code: 'forbidden', message: 'not allowed' },
+      ],
+    });
+  }
+  const row = await withOwnerCheck(() =>
+    p.write(ctx, async (uow) => {
+      const created = await insertAccount(uow.trx, {
+        tenant_id: actor.workspaceId,
+        id: newId(),
+        name: input.name,
+        legal_type: input.legal_type,
+        vn_mst: input.vn_mst ?? null,
+        industry: input.industry ?? null,
+        size: input.size ?? null,
+        website: input.website ?? null,
+        domains: input.domains,
+        country: input.country ?? null,
+        phone: input.phone ?? null,
+        email: input.email ?? null,
+        addresses: jsonb(input.addresses),
+        lifecycle: input.lifecycle,
+        lead_source: input.lead_source ?? null,
+        description: input.description ?? null,
+        owner_id: ownerId,
+        custom_fields: jsonb(input.custom_fields),
+        created_by: actor.userId,
+        updated_by: actor.userId,
+        mst_checked_at: null,
+        deleted_at: null,
+      });
+      const snapshot = accountSnapshot(created);
+      uow.audit({
+        action: 'account.created',
+        entityType: 'account',
+        entityId: created.id,
+        diff: diffRecords(null, snapshot),
+      });
+      uow.emit(accountCreated(snapshot));
+      return created;
+    }),
+  );
+  return presentAccount(row, actor);
+}
+
+export async function getAccount(
+  p: AppPlatform,
+  ctx: RequestContext,
+  id: string,
+  options: { includeDeleted?: boolean } = {},
+): Promise<AccountJson> {
+  requirePermission(ctx.actor, 'crm.account.view');
+  const row = await p.db.read(ctx.actor.workspaceId, (db) => findAccount(db, ctx.actor.workspaceId, id));
+  if (!row || (row.deleted_at && !options.includeDeleted)) throw notFound();
+  return presentAccount(row, ctx.actor);
+}
+
+export interface AccountPage {
+  data: AccountJson[];
+  page: { limit: number; next_cursor: string | null; has_more: boolean; total?: number };
+}
+
+export async function listAccounts(
+  p: AppPlatform,
+  ctx: RequestContext,
+  query: ListAccountsQuery,
+): Promise<AccountPage> {
+  const { actor } = ctx;
+  requirePermission(actor, 'crm.account.view');
+  const tenantId = actor.workspaceId;
+  const filters: AccountFilters = {
+    deleted: query.deleted,
+    ...(query.owner_id === 'me'
+      ? { ownerId: actor.userId }
+      : query.owner_id === 'none'
+        ? { ownerId: null }
+        : query.owner_id
+          ? { ownerId: query.owner_id }
+          : {}),
+    ...(query.lifecycle ? { lifecycle: query.lifecycle } : {}),
+    ...(query.legal_type ? { legalType: query.legal_type } : {}),
+    ...(query.industry ? { industry: query.industry } : {}),
+    ...(query.country ? { country: query.country } : {}),
+  };
+  const limit = query.limit;
+
+  return p.db.read(tenantId, async (db) => {
+    let rows: AccountRow[];
+    let nextCursor: string | null = null;
+    let total: number | undefined;
+    if (query.q) {
+      // Search: ranked by relevance, whatever `sort` says.
+      const after = query.cursor
+        ? (decodeCursor(query.cursor, 'search', ['number', 'string', 'string']) as [number, string, string])
+        : null;
+      const hits = await searchAccountHits(db, query.q, filters, after, limit + 1);
+      const pageHits = hits.slice(0, limit);
+      const byId = new Map(
+        (
+          await accountsByIds(
+            db,
+            tenantId,
+            pageHits.map((h) => h.id),
+          )
+        ).map((r) => [r.id, r]),
+      );
+      rows = pageHits.map((h) => byId.get(h.id)).filter((r): r is AccountRow => r !== undefined);
+      const last = pageHits[pageHits.length - 1];
+      if (hits.length > limit && last)
+        nextCursor = encodeCursor('search', [last.rank, last.name_fold, last.id]);
+      if (query.include_total) total = await countSearchHits(db, query.q, filters);
+    } else {
+      const after = query.cursor
+        ? (decodeCursor(query.cursor, query.sort, ['string', 'string']) as [string, string])
+        : null;
+      const fetched = await listAccountRows(db, tenantId, filters, query.sort, after, limit + 1);
+      rows = fetched.slice(0, limit);
+      const last = rows[rows.length - 1];
+      if (fetched.length > limit && last)
+        nextCursor = encodeCursor(query.sort, [sortKeyOf(query.sort, last), last.id]);
+      if (query.include_total) total = await countAccountRows(db, tenantId, filters);
+    }
+    return {
+      data: rows.map((r) => presentAccount(r, actor)),
+      page: {
+        limit,
+        next_cursor: nextCursor,
+        has_more: nextCursor !== null,
+        ...(total === undefined ? {} : { total }),
+      },
+    };
+  });
+}
+
+/** Loads the row for a write, locked, and checks existence, version and the record rule. */
+async function loadForWrite(
+  uow: { trx: Parameters<typeof findAccount>[0] },
+  ctx: RequestContext,
+  id: string,
+  expectedVersion: number | undefined,
+): Promise<AccountRow> {
+  const row = await findAccount(uow.trx, ctx.actor.workspaceId, id, { forUpdate: true });
+  if (!row) throw notFound();
+  if (expectedVersion !== undefined && expectedVersion !== row.version) {
+    throw new AppError(
+      'precondition_failed',
+      `The account changed since version ${expectedVersion}; reload and retry`,
+      {
+        extra: { current_version: row.version, current: presentAccount(row, ctx.actor) },
+        headers: { etag: `"${row.version}"` },
+      },
+    );
+  }
+  return row;
+}
+
+export async function updateAccount(
+  p: AppPlatform,
+  ctx: RequestContext,
+  id: string,
+  input: UpdateAccountInput,
+  ifMatchVersion: number | undefined,
+): Promise<AccountJson> {
+  const { actor } = ctx;
+  requirePermission(actor, 'crm.account.update');
+  const { version: bodyVersion, ...changes } = input;
+  const expected = ifMatchVersion ?? bodyVersion;
+  const row = await withOwnerCheck(() =>
+    p.write(ctx, async (uow) => {
+      const current = await loadForWrite(uow, ctx, id, expected);
+      if (current.deleted_at) throw notFound();
+      if (!canUpdate(actor, current)) {
+        throw new AppError('forbidden', 'You may change only accounts you own or that nobody owns');
+      }
+      if (
+        changes.owner_id !== undefined &&
+        changes.owner_id !== current.owner_id &&
+        !mayAssignOwner(actor, changes.owner_id)
+      ) {
+        throw new AppError('forbidden', 'Only managers and admins may give an account to another member', {
+          fields: [
+            {
+              field: 'owner_id',
+              pointer: '/owner_id',
+              in: 'body',
+              code: 'forbidden',
+              message: 'not allowed',
+            },
+          ],
+        });
+      }
+      const { addresses, custom_fields, ...plain } = changes;
+      const patch: AccountRowUpdate = {
+        ...plain,
+        ...(addresses ? { addresses: jsonb(addresses) } : {}),
+        ...(custom_fields ? { custom_fields: jsonb(custom_fields) } : {}),
+        updated_by: actor.userId,
+      };
+      const updated = await updateAccountRow(uow.trx, actor.workspaceId, id, current.version, patch);
+      if (!updated) throw new AppError('version_conflict', 'The account was changed concurrently; retry');
+      const before = accountSnapshot(current);
+      const after = accountSnapshot(updated);
+      const diff = diffRecords(before, after, ['updated_at', 'version', 'updated_by']);
+      uow.audit({ action: 'account.updated', entityType: 'account', entityId: id, diff });
+      uow.emit(accountUpdated(after, diff));
+      return updated;
+    }),
+  );
+  return presentAccount(row, actor);
+}
+
+export async function deleteAccount(
+  p: AppPlatform,
+  ctx: RequestContext,
+  id: string,
+  ifMatchVersion: number | undefined,
+): Promise<AccountJson> {
+  const { actor } = ctx;
+  requirePermission(actor, 'crm.account.delete');
+  const row = await p.write(ctx, async (uow) => {
+    const current = await loadForWrite(uow, ctx, id, ifMatchVersion);
+    if (current.deleted_at) throw notFound();
+    if (!canDelete(actor, current))
+      throw new AppError('forbidden', 'You may delete only accounts you own or that nobody owns');
+    const updated = await updateAccountRow(uow.trx, actor.workspaceId, id, current.version, {
+      deleted_at: new Date(),
+      updated_by: actor.userId,
+    });
+    if (!updated) throw new AppError('version_conflict', 'The account was changed concurrently; retry');
+    const snapshot = accountSnapshot(updated);
+    uow.audit({
+      action: 'account.deleted',
+      entityType: 'account',
+      entityId: id,
+      diff: { deleted_at: { from: null, to: snapshot.deleted_at } },
+    });
+    uow.emit(accountDeleted(snapshot));
+    return updated;
+  });
+  return presentAccount(row, actor);
+}
+
+export async function restoreAccount(p: AppPlatform, ctx: RequestContext, id: string): Promise<AccountJson> {
+  const { actor } = ctx;
+  requirePermission(actor, 'crm.account.delete');
+  const row = await p.write(ctx, async (uow) => {
+    const current = await loadForWrite(uow, ctx, id, undefined);
+    if (!current.deleted_at) {
+      throw new AppError('conflict', 'The account is not deleted', {
+        extra: { current: presentAccount(current, actor) },
+      });
+    }
+    if (!canRestore(actor, current))
+      throw new AppError('forbidden', 'You may restore only accounts you own or that nobody owns');
+    const updated = await updateAccountRow(uow.trx, actor.workspaceId, id, current.version, {
+      deleted_at: null,
+      updated_by: actor.userId,
+    });
+    if (!updated) throw new AppError('version_conflict', 'The account was changed concurrently; retry');
+    const snapshot = accountSnapshot(updated);
+    uow.audit({
+      action: 'account.restored',
+      entityType: 'account',
+      entityId: id,
+      diff: { deleted_at: { from: current.deleted_at?.toISOString() ?? null, to: null } },
+    });
+    uow.emit(accountRestored(snapshot));
+    return updated;
+  });
+  return presentAccount(row, actor);
+}

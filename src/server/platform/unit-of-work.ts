@@ -1,0 +1,56 @@
+import type { Transaction } from 'kysely';
+import { type AuditEntry, appendAudit } from './audit/audit.js';
+import type { Actor } from './auth/actor.js';
+import type { Database } from './db/database.js';
+import { type DomainEvent, enqueueEvents } from './events/outbox.js';
+
+/**
+ * What a use case gets when it writes: the transaction, and two collectors. Audit entries and events are
+ * written by the platform at the end of the same transaction (DESIGN rule 7), so a use case cannot
+ * commit a change without its audit row and events, and cannot emit an event for a change that rolled
+ * back.
+ */
+export interface UnitOfWork<DB> {
+  trx: Transaction<DB>;
+  actor: Actor;
+  requestId: string | null;
+  audit(entry: AuditEntry): void;
+  emit(event: DomainEvent): void;
+}
+
+export interface RequestContext {
+  actor: Actor;
+  requestId: string | null;
+}
+
+export type CommitListener = () => void;
+
+/**
+ * Runs fn in one transaction of the actor's workspace; then writes the collected events and audit
+ * entries (audit last: it locks the workspace's chain head until commit) before committing.
+ */
+export async function writeTransaction<DB, T>(
+  db: Database<DB>,
+  ctx: RequestContext,
+  fn: (uow: UnitOfWork<DB>) => Promise<T>,
+  onCommitWithEvents?: CommitListener,
+): Promise<T> {
+  let emitted = 0;
+  const result = await db.transaction(ctx.actor.workspaceId, async (trx) => {
+    const audits: AuditEntry[] = [];
+    const events: DomainEvent[] = [];
+    const value = await fn({
+      trx,
+      actor: ctx.actor,
+      requestId: ctx.requestId,
+      audit: (e) => audits.push(e),
+      emit: (e) => events.push(e),
+    });
+    await enqueueEvents(trx, ctx.actor, ctx.requestId, events);
+    await appendAudit(trx, ctx.actor, ctx.requestId, audits);
+    emitted = events.length;
+    return value;
+  });
+  if (emitted > 0) onCommitWithEvents?.();
+  return result;
+}
