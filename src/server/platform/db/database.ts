@@ -28,6 +28,10 @@ export interface Database<DB> {
   /** Runs fn with no scope at all: what a forgotten scope would get. For isolation tests. */
   unscoped<T>(fn: (db: Kysely<DB>) => Promise<T>): Promise<T>;
   poolStats(): { total: number; idle: number; waiting: number };
+  /** How many times a connection had to change role/workspace (each costs one round trip). */
+  scopeSwitches(): number;
+  /** PGlite only: the data directory as a tarball (tests start workers from a migrated template). */
+  dumpDataDir(): Promise<Blob>;
   destroy(): Promise<void>;
 }
 
@@ -74,30 +78,32 @@ export async function createDatabase<DB>(options: DatabaseOptions): Promise<Data
     });
     // An idle client that errors (server restart) must not crash the process; the pool replaces it.
     pool.on('error', () => {});
-    const kysely = new Kysely<DB>({ dialect: new ScopedDialect(new PostgresDialect({ pool })) });
-    return wrap(kysely, 'postgres', () => ({
-      total: pool.totalCount,
-      idle: pool.idleCount,
-      waiting: pool.waitingCount,
-    }));
+    const dialect = new ScopedDialect(new PostgresDialect({ pool }));
+    const kysely = new Kysely<DB>({ dialect });
+    return wrap(kysely, dialect, 'postgres', {
+      poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+      dumpDataDir: async () => {
+        throw new Error('dumpDataDir is a PGlite feature');
+      },
+    });
   }
   const pglite = await openPGlite(options.dataDir, options.loadDataDir);
-  const kysely = new Kysely<DB>({ dialect: new ScopedDialect(new PGliteDialect(pglite)) });
-  return wrap(
-    kysely,
-    'pglite',
-    () => ({ total: 1, idle: 1, waiting: 0 }),
-    async () => {
+  const dialect = new ScopedDialect(new PGliteDialect(pglite));
+  const kysely = new Kysely<DB>({ dialect });
+  return wrap(kysely, dialect, 'pglite', {
+    poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
+    dumpDataDir: () => pglite.dumpDataDir('gzip'),
+    onDestroy: async () => {
       await pglite.close();
     },
-  );
+  });
 }
 
 function wrap<DB>(
   kysely: Kysely<DB>,
+  dialect: ScopedDialect,
   engine: Database<DB>['engine'],
-  poolStats: Database<DB>['poolStats'],
-  onDestroy?: () => Promise<void>,
+  extra: Pick<Database<DB>, 'poolStats' | 'dumpDataDir'> & { onDestroy?: () => Promise<void> },
 ): Database<DB> {
   const inScope =
     (scopeOf: (tenantId: string) => DbScope) =>
@@ -116,10 +122,12 @@ function wrap<DB>(
     systemTransaction: (fn) => runInScope(system, () => kysely.transaction().execute(fn)),
     owner: (fn) => runInScope({ role: 'owner', tenantId: null }, () => fn(kysely)),
     unscoped: (fn) => runInScope({ role: 'crm_app', tenantId: null }, () => fn(kysely)),
-    poolStats,
+    poolStats: extra.poolStats,
+    dumpDataDir: extra.dumpDataDir,
+    scopeSwitches: () => dialect.switches(),
     destroy: async () => {
       await kysely.destroy();
-      await onDestroy?.();
+      await extra.onDestroy?.();
     },
   };
 }

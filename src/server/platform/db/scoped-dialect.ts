@@ -56,12 +56,18 @@ export function runInScope<T>(scope: DbScope, fn: () => Promise<T>): Promise<T> 
 }
 
 export class ScopedDialect implements Dialect {
+  #driver: ScopedDriver | null = null;
   constructor(private readonly inner: Dialect) {}
   createAdapter(): DialectAdapter {
     return this.inner.createAdapter();
   }
   createDriver(): Driver {
-    return new ScopedDriver(this.inner.createDriver());
+    this.#driver = new ScopedDriver(this.inner.createDriver());
+    return this.#driver;
+  }
+  /** Scope switches so far (each one is a `set_config` round trip). */
+  switches(): number {
+    return this.#driver?.switches ?? 0;
   }
   createQueryCompiler(): QueryCompiler {
     return this.inner.createQueryCompiler();
