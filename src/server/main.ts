@@ -3,6 +3,7 @@ import type { DB } from './db.js';
 import { ConfigError, devSecret, loadConfig } from './platform/config.js';
 import { createDatabase, databaseOptions } from './platform/db/database.js';
 import { migrateUp } from './platform/db/migrate.js';
+import { Housekeeping } from './platform/jobs/housekeeping.js';
 import { generateDemoPassword, seedDemo } from './seed/demo.js';
 
 /**
@@ -47,7 +48,11 @@ async function main(): Promise<void> {
     const password = devSecret(config.dataDir, 'demoPassword', generateDemoPassword).value;
     demo = await seedDemo(platform, password);
   }
-  if (config.OUTBOX_RELAY === 'inline') relay.start();
+  const housekeeping = new Housekeeping(db, 10 * 60_000, (err) => log.warn({ err }, 'housekeeping failed'));
+  if (config.OUTBOX_RELAY === 'inline') {
+    relay.start();
+    housekeeping.start();
+  }
 
   await app.listen({ host: config.HOST, port: config.PORT });
   const address = app.server.address();
@@ -75,6 +80,7 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     log.info({ signal }, 'shutting down');
+    housekeeping.stop();
     await app.close();
     await db.destroy();
     process.exit(0);

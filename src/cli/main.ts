@@ -1,0 +1,146 @@
+import { Command, InvalidArgumentError } from 'commander';
+import type { DB } from '../server/db.js';
+import { verifyAllAudit } from '../server/modules/audit/audit.service.js';
+import { ConfigError, devSecret, loadConfig } from '../server/platform/config.js';
+import { createDatabase, databaseOptions } from '../server/platform/db/database.js';
+import { migrateDown, migrateUp, migrationStatus } from '../server/platform/db/migrate.js';
+
+/**
+ * `cyberos-crm`: operator commands that use the server code directly (migrate, seed, serve, worker,
+ * audit verify). The API commands (accounts, deals, …) come with the CLI issue and talk to the REST API
+ * through a generated client. Exit codes: 0 ok, 1 failure, 2 usage, 3 audit chain broken, 78 config.
+ */
+
+async function withDb<T>(fn: (db: Awaited<ReturnType<typeof createDatabase<DB>>>) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const db = await createDatabase<DB>(databaseOptions(config));
+  try {
+    return await fn(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+const positiveInt = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+};
+
+const program = new Command()
+  .name('cyberos-crm')
+  .description('CyberOS CRM operator commands')
+  .showHelpAfterError()
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+
+const migrate = program.command('migrate').description('database migrations (schema crm_core)');
+migrate
+  .command('up')
+  .description('apply every pending migration')
+  .option('--json', 'machine-readable output')
+  .action(async (opts: { json?: boolean }) => {
+    const ran = await withDb((db) => migrateUp(db));
+    if (opts.json) console.log(JSON.stringify({ applied: ran }));
+    else
+      console.log(ran.length ? ran.map((r) => `[migrate] ${r}`).join('\n') : '[migrate] already up to date');
+  });
+migrate
+  .command('down')
+  .description('revert the last migration(s)')
+  .option('--steps <n>', 'how many to revert', positiveInt, 1)
+  .option('--json', 'machine-readable output')
+  .action(async (opts: { steps: number; json?: boolean }) => {
+    const ran = await withDb((db) => migrateDown(db, opts.steps));
+    if (opts.json) console.log(JSON.stringify({ reverted: ran }));
+    else
+      console.log(ran.length ? ran.map((r) => `[migrate] ${r}`).join('\n') : '[migrate] nothing to revert');
+  });
+migrate
+  .command('status')
+  .description('list migrations and whether they ran')
+  .option('--json', 'machine-readable output')
+  .action(async (opts: { json?: boolean }) => {
+    const status = await withDb((db) => migrationStatus(db));
+    if (opts.json) console.log(JSON.stringify(status));
+    else
+      for (const m of status)
+        console.log(
+          `${m.executedAt ? 'applied ' : 'pending '} ${m.name}${m.executedAt ? `  ${m.executedAt.toISOString()}` : ''}`,
+        );
+  });
+
+program
+  .command('seed')
+  .description('create the demo workspace (idempotent) and print how to sign in')
+  .option('--json', 'machine-readable output')
+  .action(async (opts: { json?: boolean }) => {
+    const config = loadConfig();
+    const { buildApp } = await import('../server/app.js');
+    const { generateDemoPassword, seedDemo } = await import('../server/seed/demo.js');
+    const demo = await withDb(async (db) => {
+      await migrateUp(db);
+      const { app, platform } = await buildApp({ config: { ...config, LOG_LEVEL: 'warn' }, db });
+      try {
+        return await seedDemo(
+          platform,
+          devSecret(config.dataDir, 'demoPassword', generateDemoPassword).value,
+        );
+      } finally {
+        await app.close();
+      }
+    });
+    if (opts.json) console.log(JSON.stringify(demo));
+    else
+      console.log(
+        `[seed] demo workspace ${demo.created ? 'created' : 'already present'}; sign in as ${demo.email} / ${demo.password}`,
+      );
+  });
+
+program
+  .command('serve')
+  .description('run the HTTP server (same as npm start)')
+  .action(async () => {
+    await import('../server/main.js');
+  });
+
+program
+  .command('worker')
+  .description('run the outbox relay and housekeeping (with OUTBOX_RELAY=off on the servers)')
+  .action(async () => {
+    await import('../server/worker.js');
+  });
+
+const audit = program.command('audit').description('audit log');
+audit
+  .command('verify')
+  .description('recompute the per-workspace hash chains and report the first broken row')
+  .option('--workspace <id>', 'only this workspace')
+  .option('--json', 'machine-readable output')
+  .action(async (opts: { workspace?: string; json?: boolean }) => {
+    const results = await withDb((db) => verifyAllAudit(db, opts.workspace));
+    const broken = results.filter((r) => !r.ok);
+    if (opts.json) {
+      console.log(JSON.stringify({ ok: broken.length === 0, workspaces: results }));
+    } else {
+      for (const r of results) {
+        console.log(
+          r.ok
+            ? `[audit] ${r.workspace_id}: ${r.rows} rows, chain ok`
+            : `[audit] ${r.workspace_id}: BROKEN at seq ${r.broken_at?.seq} (${r.broken_at?.reason}) after ${r.rows} good rows`,
+        );
+      }
+      console.log(`[audit] ${results.length} workspace(s) checked, ${broken.length} broken`);
+    }
+    if (broken.length > 0) process.exitCode = 3;
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof ConfigError) {
+    console.error(e.message);
+    process.exit(78);
+  }
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+}

@@ -1,0 +1,62 @@
+import pino from 'pino';
+import type { DB } from './db.js';
+import { ConfigError, loadConfig } from './platform/config.js';
+import { createDatabase, databaseOptions } from './platform/db/database.js';
+import { migrationsCurrent } from './platform/db/migrate.js';
+import { InProcessBus } from './platform/events/bus.js';
+import { OutboxRelay } from './platform/events/relay.js';
+import { Housekeeping } from './platform/jobs/housekeeping.js';
+
+/**
+ * Background entry: the outbox relay and housekeeping, separate from the HTTP server. Run it with
+ * OUTBOX_RELAY=off on the servers. Several workers may run at once (claims use SKIP LOCKED).
+ *
+ * With the in-process bus there are no subscribers in this process yet: consumers (WebSocket fan-out,
+ * webhooks) arrive with the NATS bus and their own issues; the relay still drains and marks the outbox.
+ * PGlite is single-process: on PGlite use the inline relay of `npm start` instead.
+ */
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(78);
+    }
+    throw e;
+  }
+  const log = pino({ level: config.LOG_LEVEL });
+  if (!config.DATABASE_URL) {
+    log.error(
+      'the worker needs DATABASE_URL (PostgreSQL); with embedded PGlite the server runs the relay in-process',
+    );
+    process.exit(78);
+  }
+  const db = await createDatabase<DB>(databaseOptions(config));
+  if (!(await migrationsCurrent(db))) {
+    log.error('migrations are not current; run `npm run migrate` first');
+    process.exit(1);
+  }
+  const bus = new InProcessBus((err, event) => log.error({ err, eventId: event.id }, 'event handler failed'));
+  const relay = new OutboxRelay(db, bus, { pollMs: config.OUTBOX_POLL_MS, log });
+  const housekeeping = new Housekeeping(db, 10 * 60_000, (err) => log.warn({ err }, 'housekeeping failed'));
+  relay.start();
+  housekeeping.start();
+  log.info({ pollMs: config.OUTBOX_POLL_MS }, 'worker started: outbox relay and housekeeping');
+
+  const shutdown = async (signal: string) => {
+    log.info({ signal, published: relay.published }, 'worker stopping');
+    housekeeping.stop();
+    await relay.stop();
+    await db.destroy();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
