@@ -22,7 +22,12 @@ import {
   sortKeyOf,
   updateAccountRow,
 } from './account.repository.js';
-import type { CreateAccountInput, ListAccountsQuery, UpdateAccountInput } from './account.schema.js';
+import type {
+  AccountSort,
+  CreateAccountInput,
+  ListAccountsQuery,
+  UpdateAccountInput,
+} from './account.schema.js';
 import type { AccountRow, AccountRowUpdate } from './account.table.js';
 
 /**
@@ -112,6 +117,53 @@ export async function getAccount(
   return presentAccount(row, ctx.actor);
 }
 
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ISO_MS_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * decodeCursor checks a cursor's sort and the JSON types of its key, not the values. Those values reach
+ * SQL casts (`::uuid`, `::timestamptz`, `::int`), so a forged cursor of the right shape (say a non-uuid
+ * id) used to fail in the database and answer 500; it is a bad cursor, so it gets the 400 every other
+ * bad cursor gets.
+ */
+function invalidCursor(): AppError {
+  return new AppError(
+    'invalid_cursor',
+    'The cursor is not valid for this list and sort; start again without it',
+    {
+      fields: [
+        { field: 'cursor', pointer: '', in: 'query', code: 'invalid', message: 'not a cursor of this list' },
+      ],
+    },
+  );
+}
+
+function listCursorKey(cursor: string, sort: AccountSort): [string, string] {
+  const [value, id] = decodeCursor(cursor, sort, ['string', 'string']) as [string, string];
+  const isTime = !sort.endsWith('name');
+  // (PostgreSQL text cannot hold U+0000 either.)
+  if (
+    !UUID_RE.test(id) ||
+    value.includes('\u0000') ||
+    (isTime && (!ISO_MS_RE.test(value) || Number.isNaN(Date.parse(value))))
+  ) {
+    throw invalidCursor();
+  }
+  return [value, id];
+}
+
+function searchCursorKey(cursor: string): [number, string, string] {
+  const [rank, name, id] = decodeCursor(cursor, 'search', ['number', 'string', 'string']) as [
+    number,
+    string,
+    string,
+  ];
+  if (!Number.isInteger(rank) || rank < 0 || rank > 3 || !UUID_RE.test(id) || name.includes('\u0000')) {
+    throw invalidCursor();
+  }
+  return [rank, name, id];
+}
+
 export interface AccountPage {
   data: AccountJson[];
   page: { limit: number; next_cursor: string | null; has_more: boolean; total?: number };
@@ -147,9 +199,7 @@ export async function listAccounts(
     let total: number | undefined;
     if (query.q) {
       // Search: ranked by relevance, whatever `sort` says.
-      const after = query.cursor
-        ? (decodeCursor(query.cursor, 'search', ['number', 'string', 'string']) as [number, string, string])
-        : null;
+      const after = query.cursor ? searchCursorKey(query.cursor) : null;
       const hits = await searchAccountHits(db, query.q, filters, after, limit + 1);
       const pageHits = hits.slice(0, limit);
       const byId = new Map(
@@ -167,9 +217,7 @@ export async function listAccounts(
         nextCursor = encodeCursor('search', [last.rank, last.name_fold, last.id]);
       if (query.include_total) total = await countSearchHits(db, query.q, filters);
     } else {
-      const after = query.cursor
-        ? (decodeCursor(query.cursor, query.sort, ['string', 'string']) as [string, string])
-        : null;
+      const after = query.cursor ? listCursorKey(query.cursor, query.sort) : null;
       const fetched = await listAccountRows(db, tenantId, filters, query.sort, after, limit + 1);
       rows = fetched.slice(0, limit);
       const last = rows[rows.length - 1];
