@@ -295,6 +295,19 @@ export async function updateAccount(
         });
       }
       const { addresses, custom_fields, ...plain } = changes;
+      // A PATCH that changes nothing is a no-op: no new version, no audit row, no event.
+      const unchanged = accountSnapshot({
+        ...current,
+        ...plain,
+        ...(addresses ? { addresses } : {}),
+        ...(custom_fields ? { custom_fields } : {}),
+      });
+      if (
+        Object.keys(diffRecords(accountSnapshot(current), unchanged, ['updated_at', 'version', 'updated_by']))
+          .length === 0
+      ) {
+        return current;
+      }
       const patch: AccountRowUpdate = {
         ...plain,
         ...(addresses ? { addresses: jsonb(addresses) } : {}),

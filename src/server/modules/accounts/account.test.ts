@@ -576,6 +576,21 @@ describe('update', () => {
     expect((await ws.admin.client.get<AccountJson>(`${BASE}/${a.id}`)).body).toEqual(none.body);
   });
 
+  it('treats a PATCH that changes nothing as a no-op: same version, no audit row, no event', async () => {
+    const ws = await createWorkspace(t);
+    const a = await accountFor(t, ws.admin, { name: 'Steady', domains: ['steady.vn'], industry: 'Retail' });
+    const before = await writeCounts(ws.id);
+    const res = await ws.admin.client.patch<AccountJson>(
+      `${BASE}/${a.id}`,
+      { name: 'Steady', domains: ['https://www.steady.vn'], industry: 'Retail' },
+      { 'if-match': '"1"' },
+    );
+    expect(res.status, res.raw).toBe(200);
+    expect(res.body.version).toBe(1);
+    expect(res.headers.etag).toBe('"1"');
+    expect(await writeCounts(ws.id)).toEqual(before);
+  });
+
   it('answers 412 with the current version for a stale If-Match or body version, changing nothing', async () => {
     const ws = await createWorkspace(t);
     const a = await accountFor(t, ws.admin, { name: 'Contested' });

@@ -20,6 +20,16 @@ export async function purgeExpiredIdempotencyKeys<DB>(db: Database<DB>, batch = 
   }
 }
 
+/**
+ * PGlite has no autovacuum, and the planner ignores a GIN index whose statistics (refreshed by VACUUM)
+ * still describe it as empty: without this, embedded deployments would never use the search index.
+ * PostgreSQL's autovacuum does the same on its own.
+ */
+export async function vacuumAnalyze<DB>(db: Database<DB>): Promise<void> {
+  if (db.engine !== 'pglite') return;
+  await db.owner((k) => sql`VACUUM ANALYZE crm_core.crm_accounts`.execute(k));
+}
+
 export class Housekeeping<DB> {
   #timer: NodeJS.Timeout | null = null;
   constructor(
@@ -29,7 +39,10 @@ export class Housekeeping<DB> {
   ) {}
   start(): void {
     if (this.#timer) return;
-    const run = () => void purgeExpiredIdempotencyKeys(this.db).catch(this.onError);
+    const run = () =>
+      void purgeExpiredIdempotencyKeys(this.db)
+        .then(() => vacuumAnalyze(this.db))
+        .catch(this.onError);
     run();
     this.#timer = setInterval(run, this.everyMs);
     this.#timer.unref();
