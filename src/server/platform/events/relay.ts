@@ -110,7 +110,11 @@ export class OutboxRelay<DB> {
       sql`UPDATE crm_core.crm_outbox
           SET status = ${dead ? 'dead' : 'pending'}, locked_until = NULL,
               available_at = now() + make_interval(secs => ${delay}), last_error = ${String(error).slice(0, 1000)}
-          WHERE tenant_id = ${row.tenant_id} AND id = ${row.id}`.execute(k),
+          WHERE tenant_id = ${row.tenant_id} AND id = ${row.id}
+            -- Only while the claim is still ours: a publish that outlived its lease may have been reclaimed
+            -- (each claim bumps attempts) and published by another relay; without this guard the stale
+            -- failure turned a published row back into pending (re-published later) or dead.
+            AND status = 'pending' AND attempts = ${row.attempts}`.execute(k),
     );
   }
 
