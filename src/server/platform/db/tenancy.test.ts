@@ -165,6 +165,9 @@ describe('tenancy at the database level', () => {
               entity_type, entity_id, prev_hash, hash)
             VALUES (${a.id}, 999999, ${newId()}, now(), 'system', 's', 'a', 'e', 'i', 'p', 'h')`,
         sql`INSERT INTO crm_core.crm_workspaces (id, slug, name) VALUES (${newId()}, ${`ws-${newId().slice(-12)}`}, 'x')`,
+        // Users are global, but are created only inside some workspace's transaction.
+        sql`INSERT INTO crm_core.crm_users (id, email, display_name)
+            VALUES (${newId()}, ${`nobody-${newId().slice(-12)}@test.local`}, 'x')`,
       ];
       for (const stmt of attempts) {
         const err = await failure(db.unscoped((k) => stmt.execute(k)));

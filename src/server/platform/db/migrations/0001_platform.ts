@@ -127,7 +127,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   CREATE POLICY crm_users_member_of_tenant ON crm_core.crm_users FOR SELECT
     USING (EXISTS (SELECT 1 FROM crm_core.crm_memberships m
                    WHERE m.user_id = crm_users.id AND m.tenant_id = crm_core.current_tenant_id()));
-  CREATE POLICY crm_users_insert ON crm_core.crm_users FOR INSERT WITH CHECK (true);
+  -- Only inside a workspace's transaction (sign-up, invitation, OIDC provisioning): never scope-less.
+  CREATE POLICY crm_users_insert ON crm_core.crm_users FOR INSERT
+    WITH CHECK (crm_core.current_tenant_id() IS NOT NULL);
 
   CREATE TABLE crm_core.crm_invitations (
     tenant_id uuid NOT NULL REFERENCES crm_core.crm_workspaces (id),
