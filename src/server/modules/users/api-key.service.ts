@@ -7,6 +7,7 @@ import { AppError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import type { RequestContext } from '../../platform/unit-of-work.js';
 import {
+  type ApiKeyPrincipal,
   findApiKey,
   findApiKeyPrincipal,
   insertApiKey,
@@ -102,18 +103,28 @@ export class ApiKeyAuthenticator {
     if (cached && cached.until > now) {
       actor = cached.actor;
     } else {
-      actor = await this.#load(parsed.workspaceId, hash);
+      const loaded = await this.#load(parsed.workspaceId, hash);
+      actor = loaded?.actor ?? null;
       if (this.#cache.size > 10_000) this.#cache.clear();
-      this.#cache.set(hash, { actor, until: now + (actor ? CACHE_MS : NEGATIVE_CACHE_MS) });
+      // Never cache a key past its own expiry: without the bound, a key that expires within CACHE_MS of
+      // its last lookup kept working until the cache entry aged out.
+      const until = actor
+        ? Math.min(now + CACHE_MS, loaded?.expiresAt ?? Number.POSITIVE_INFINITY)
+        : now + NEGATIVE_CACHE_MS;
+      this.#cache.set(hash, { actor, until });
     }
     if (actor) this.#touch(actor);
     return actor;
   }
 
-  async #load(ws: string, hash: string): Promise<Actor | null> {
+  async #load(ws: string, hash: string): Promise<{ actor: Actor; expiresAt: number | null } | null> {
     const k = await this.p.db.read(ws, (db) => findApiKeyPrincipal(db, ws, hash));
     if (!k || k.revoked_at || (k.expires_at && k.expires_at.getTime() <= Date.now())) return null;
     if (k.member_status !== 'active' || k.user_disabled_at) return null;
+    return { actor: this.#actorOf(ws, k), expiresAt: k.expires_at?.getTime() ?? null };
+  }
+
+  #actorOf(ws: string, k: ApiKeyPrincipal): Actor {
     return {
       type: 'api_key',
       id: k.id,
@@ -137,6 +148,17 @@ export class ApiKeyAuthenticator {
 
   evict(keyId: string): void {
     for (const [hash, entry] of this.#cache) if (entry.actor?.id === keyId) this.#cache.delete(hash);
+  }
+
+  /**
+   * Forgets the cached keys of one member: their keys act with the member's current role and stop when
+   * the member is disabled, so a membership change must not wait for the cache to age out (it did: a
+   * disabled admin's key kept working, and a demoted admin's key kept the admin role, for CACHE_MS).
+   */
+  evictCreator(workspaceId: string, userId: string): void {
+    for (const [hash, entry] of this.#cache) {
+      if (entry.actor?.workspaceId === workspaceId && entry.actor.userId === userId) this.#cache.delete(hash);
+    }
   }
 }
 

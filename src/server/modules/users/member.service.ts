@@ -23,10 +23,11 @@ import {
   updateMembershipRow,
 } from './member.repository.js';
 import type { CreateInvitationInput, UpdateMemberInput } from './member.schema.js';
+import { forgetCachedCredentials } from './user.credentials.js';
 import { invitationEvent, memberAdded, memberUpdated } from './user.events.js';
 import { findLoginUser, insertUser, revokeUserSessions } from './user.repository.js';
 import type { AcceptInvitationInput } from './user.schema.js';
-import { type ClientMeta, logIn, type SessionResult } from './user.service.js';
+import { type ClientMeta, LoginThrottle, logIn, type SessionResult } from './user.service.js';
 import type { Invitation } from './user.table.js';
 
 /** Members of the workspace and invitations to join it. */
@@ -108,6 +109,8 @@ export async function updateMember(
     return { updated: members.find((m) => m.user_id === userId) as MemberRow, revokedFamilies };
   });
   await Promise.all(revokedFamilies.map((f) => p.revocations.revoke(f)));
+  // Their API keys (and OIDC sign-ins) were cached with the old role/status: forget them too.
+  forgetCachedCredentials(p, ws, userId);
   return presentMember(updated);
 }
 
@@ -200,9 +203,16 @@ export async function acceptInvitation(
   const existing = await p.db.system((db) => findLoginUser(db, preview.email));
   let newUser: { id: string; display_name: string; password_hash: string } | null = null;
   if (existing) {
+    // The same lock as sign-in: anyone can sign up and invite any email, so without it this endpoint was
+    // an unthrottled password oracle for every account. A disabled account fails like a wrong password
+    // (before, it consumed the invitation and joined, and only the final sign-in refused it).
+    const throttle = new LoginThrottle(p);
+    await throttle.assertOpen(existing.email, meta.ip);
     const ok = existing.password_hash ? await verifyPassword(existing.password_hash, input.password) : false;
-    if (!ok)
+    if (!ok || existing.disabled_at) {
+      await throttle.failed(existing.email, meta.ip);
       throw new AppError('invalid_credentials', 'Enter the password of your existing account to accept');
+    }
   } else {
     if (!input.display_name) {
       throw new AppError('validation_failed', 'Choose a display name', {

@@ -286,8 +286,11 @@ export async function createAnotherWorkspace(
   );
 }
 
-/** Brute-force protection: failures per email and per IP, locked for LOGIN_LOCKOUT_SECONDS. */
-class LoginThrottle {
+/**
+ * Brute-force protection: failures per email and per IP, locked for LOGIN_LOCKOUT_SECONDS. Exported for
+ * every endpoint that checks a password (accepting an invitation too).
+ */
+export class LoginThrottle {
   constructor(private readonly p: AppPlatform) {}
   #keys(email: string, ip: string) {
     return { email: `login-fail:email:${email}`, ip: `login-fail:ip:${ip}` };
