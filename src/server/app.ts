@@ -26,10 +26,10 @@ import { AppError } from './platform/errors.js';
 import { type EventBus, InProcessBus } from './platform/events/bus.js';
 import { OutboxRelay } from './platform/events/relay.js';
 import { installIdempotency } from './platform/http/idempotency.js';
-import { installProblemHandling } from './platform/http/problem.js';
+import { frameworkErrorHandler, installProblemHandling } from './platform/http/problem.js';
 import { newId } from './platform/ids.js';
 import { createRedis, type KeyValueStore, MemoryStore, RedisStore } from './platform/kv.js';
-import { installMetrics } from './platform/observability/metrics.js';
+import { installMetrics, installMetricsAuth } from './platform/observability/metrics.js';
 import { writeTransaction } from './platform/unit-of-work.js';
 
 export const API_PREFIX = '/crm/v1';
@@ -82,6 +82,8 @@ export async function buildApp(options: BuildOptions): Promise<App> {
       return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : newId();
     },
     routerOptions: { ignoreTrailingSlash: true },
+    // Bad percent-encoding etc. never reach the error handler; answer them as problems too.
+    frameworkErrors: frameworkErrorHandler,
     ajv: { customOptions: { coerceTypes: false } },
   }).withTypeProvider<ZodTypeProvider>();
 
@@ -121,8 +123,9 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  installAuthentication(app, { config, tokens, revocations, resolver: credentials });
-
+  // Security headers and CORS are registered before authentication: their onRequest hooks must run
+  // before the auth hook can throw, or a 401 for a bad token would lack them (and a browser could not
+  // read it cross-origin).
   await app.register(helmet, {
     // The API serves JSON; the reference page at /docs sets its own CSP (swagger-ui staticCSP).
     contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
@@ -142,6 +145,8 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     ],
     exposedHeaders: ['etag', 'location', 'retry-after', 'x-request-id', 'idempotent-replayed'],
   });
+  installMetricsAuth(app, config.METRICS_TOKEN);
+  installAuthentication(app, { config, tokens, revocations, resolver: credentials });
   await app.register(rateLimit, {
     global: true,
     max: config.RATE_LIMIT_MAX,
@@ -179,16 +184,20 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(swaggerUi, {
-    routePrefix: '/docs',
-    staticCSP: true,
-    uiConfig: { url: `${API_PREFIX}/openapi.json` },
+  await app.register(async (docs) => {
+    // The reference page is public like the OpenAPI document it shows; swagger-ui's routes carry no
+    // config of ours, so without this the auth preHandler answered /docs with 401.
+    docs.addHook('onRoute', (route) => {
+      route.config = { ...route.config, auth: 'public' };
+    });
+    await docs.register(swaggerUi, {
+      routePrefix: '/docs',
+      staticCSP: true,
+      uiConfig: { url: `${API_PREFIX}/openapi.json` },
+    });
   });
 
-  const metrics = installMetrics(app, db, {
-    token: config.METRICS_TOKEN,
-    defaultMetrics: config.NODE_ENV !== 'test',
-  });
+  const metrics = installMetrics(app, db, { defaultMetrics: config.NODE_ENV !== 'test' });
   const publishedBefore = { n: 0 };
   app.addHook('onResponse', async () => {
     if (relay.published !== publishedBefore.n) {

@@ -83,8 +83,11 @@ export class ConfigError extends Error {
 
 /** Parses the environment; throws ConfigError listing every bad variable by name. */
 export function parseEnv(env: NodeJS.ProcessEnv): Env {
-  // Empty strings mean "unset", as in most shells' `VAR= cmd`.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  // Empty strings mean "unset", as in most shells' `VAR= cmd`. Blank ones too: z.coerce.number() turns
+  // "  " into 0, so `PORT=" "` silently listened on a random port and `RATE_LIMIT_MAX=" "` failed oddly.
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''),
+  );
   const result = ENV_SCHEMA.safeParse(cleaned);
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));

@@ -56,12 +56,16 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'malformed_body',
   FST_ERR_CTP_EMPTY_TYPE: 'unsupported_media_type',
   FST_ERR_CTP_INVALID_TYPE: 'unsupported_media_type',
+  FST_ERR_BAD_URL: 'bad_request',
 };
 
 /** Normalizes anything thrown into an AppError. */
 export function toAppError(error: unknown): AppError {
   if (isAppError(error)) return error;
-  const fe = error as Partial<FastifyError> & { validationContext?: string };
+  // `throw null` / `throw 'text'` must still become a 500 problem, not a TypeError inside the handler.
+  const fe = (typeof error === 'object' && error !== null ? error : {}) as Partial<FastifyError> & {
+    validationContext?: string;
+  };
   if (hasZodFastifySchemaValidationErrors(error)) {
     const where = VALIDATION_PART[fe.validationContext ?? 'body'] ?? 'body';
     const fields = error.validation.flatMap((v): FieldError[] => {
@@ -126,6 +130,20 @@ export function problemFor(error: AppError, request: FastifyRequest): ProblemDoc
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: AppError): FastifyReply {
   for (const [k, v] of Object.entries(error.headers)) reply.header(k, v);
   return reply.code(error.status).type('application/problem+json').send(problemFor(error, request));
+}
+
+/**
+ * Fastify's `frameworkErrors` option (set in buildApp). Router-level failures (a URL that is not valid
+ * percent-encoding, an over-long path parameter) bypass hooks and the error handler and would otherwise
+ * be answered with Fastify's own `{error, code, message, statusCode}` JSON instead of a problem.
+ */
+export function frameworkErrorHandler(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  reply.header('x-request-id', request.id);
+  sendProblem(reply, request, toAppError(error));
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { safeEqual } from '../auth/crypto.js';
 import type { Database } from '../db/database.js';
 import { AppError } from '../errors.js';
 
@@ -26,7 +27,7 @@ export interface Metrics {
 export function installMetrics<DB>(
   app: FastifyInstance,
   db: Database<DB>,
-  options: { token?: string | undefined; defaultMetrics: boolean },
+  options: { defaultMetrics: boolean },
 ): Metrics {
   const registry = new Registry();
   const httpDuration = new Histogram({
@@ -94,10 +95,8 @@ export function installMetrics<DB>(
     );
   });
 
+  // The METRICS_TOKEN check is installMetricsAuth's (it must run before authentication).
   app.get('/metrics', { config: { auth: 'public' }, schema: { hide: true } }, async (request, reply) => {
-    if (options.token && request.headers.authorization !== `Bearer ${options.token}`) {
-      throw new AppError('unauthenticated', 'Send the metrics token as a bearer token');
-    }
     await collectOutbox().catch((err) => request.log.warn({ err }, 'outbox metrics unavailable'));
     const merged = options.defaultMetrics ? Registry.merge([registry, processMetrics()]) : registry;
     reply.type(merged.contentType);
@@ -105,4 +104,24 @@ export function installMetrics<DB>(
   });
 
   return { registry, outboxPublished };
+}
+
+/**
+ * Guards /metrics with METRICS_TOKEN sent as `Authorization: Bearer <token>` (what Prometheus sends).
+ * Install it before authentication: the authentication hook rejects any bearer token that is neither a
+ * session JWT nor an API key with 401 token_invalid, so the right metrics token could never get through.
+ * Once checked, the header is removed so authentication does not see it.
+ */
+export function installMetricsAuth(app: FastifyInstance, token: string | undefined): void {
+  if (!token) return;
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.url !== '/metrics') return;
+    const given = request.headers.authorization;
+    if (typeof given !== 'string' || !safeEqual(given, `Bearer ${token}`)) {
+      throw new AppError('unauthenticated', 'Send the metrics token as a bearer token', {
+        headers: { 'www-authenticate': 'Bearer realm="metrics"' },
+      });
+    }
+    delete request.headers.authorization;
+  });
 }
