@@ -119,7 +119,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   };
   const credentials = createCredentialResolver(platform);
 
-  installProblemHandling(app);
+  const installNotFound = installProblemHandling(app);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -160,6 +160,8 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     allowList: (request) =>
       request.url === '/healthz' || request.url === '/readyz' || request.url === '/metrics',
   });
+  // Unknown routes and wrong methods count against the same budget (route scanning is traffic too).
+  installNotFound({ onRequest: app.rateLimit() });
   installIdempotency(app, db, config.IDEMPOTENCY_TTL_SECONDS);
 
   await app.register(swagger, {

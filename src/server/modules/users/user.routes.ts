@@ -56,6 +56,9 @@ export const userRoutes =
     const auth = ['auth'];
     // Sign-in endpoints get a much tighter per-IP budget than the API in general.
     const strict = { rateLimit: { max: 20, timeWindow: 60_000 } };
+    // Refresh guesses nothing (256-bit tokens), but a whole office behind one NAT address refreshes every
+    // 15 minutes: it gets the general budget, not the password endpoints' one.
+    const refreshBudget = { rateLimit: { max: 1200, timeWindow: 60_000 } };
 
     app.post(
       '/auth/signup',
@@ -95,7 +98,7 @@ export const userRoutes =
     app.post(
       '/auth/refresh',
       {
-        config: { auth: 'public', ...strict },
+        config: { auth: 'public', ...refreshBudget },
         schema: {
           tags: auth,
           summary: 'Rotate a refresh token',

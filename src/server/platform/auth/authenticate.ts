@@ -10,6 +10,8 @@ import { SessionTokens } from './session-tokens.js';
 declare module 'fastify' {
   interface FastifyRequest {
     actor: Actor | null;
+    /** A credential that was sent but rejected; thrown before the handler, after rate limiting. */
+    authError: AppError | null;
   }
   interface FastifyContextConfig {
     /** 'public': no credentials needed. Default: a signed-in member or API key. */
@@ -112,20 +114,29 @@ export function installAuthentication(app: FastifyInstance, deps: Authentication
   }
 
   app.decorateRequest('actor', null);
+  app.decorateRequest('authError', null);
 
+  // A rejected credential is recorded here and thrown in preHandler, so the rate limiter (which runs
+  // between the two, keyed by IP for such requests) counts credential guessing like anything else.
   app.addHook('onRequest', async (request: FastifyRequest) => {
     const auth = request.headers.authorization;
     const apiKey = request.headers['x-api-key'];
-    if (typeof auth === 'string' && auth.length > 0) {
-      const match = /^Bearer\s+(\S+)$/i.exec(auth);
-      if (!match?.[1]) throw new AppError('token_invalid', 'Use the Authorization: Bearer <token> scheme');
-      request.actor = await fromBearer(match[1]);
-    } else if (typeof apiKey === 'string' && apiKey.length > 0) {
-      request.actor = await fromApiKey(apiKey);
+    try {
+      if (typeof auth === 'string' && auth.length > 0) {
+        const match = /^Bearer\s+(\S+)$/i.exec(auth);
+        if (!match?.[1]) throw new AppError('token_invalid', 'Use the Authorization: Bearer <token> scheme');
+        request.actor = await fromBearer(match[1]);
+      } else if (typeof apiKey === 'string' && apiKey.length > 0) {
+        request.actor = await fromApiKey(apiKey);
+      }
+    } catch (e) {
+      if (!(e instanceof AppError)) throw e;
+      request.authError = e;
     }
   });
 
   app.addHook('preHandler', async (request: FastifyRequest) => {
+    if (request.authError) throw request.authError;
     const config = request.routeOptions.config;
     if (config.auth === 'public' || request.is404) return;
     if (!request.actor) throw unauthenticated();

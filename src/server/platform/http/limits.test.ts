@@ -106,6 +106,35 @@ describe('rate limits', () => {
     expect(user.statusCode).toBe(200);
   });
 
+  it('counts rejected credentials per IP, so keys and tokens cannot be guessed without limit', async () => {
+    const guess = (i: number) =>
+      t.app.inject({
+        method: 'GET',
+        url: ACCOUNTS,
+        remoteAddress: '192.0.2.44',
+        headers: { 'x-api-key': `crm_sk_${'0'.repeat(32)}_${String(i).padStart(43, 'x')}` },
+      });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await guess(i)).statusCode);
+    expect(statuses).toEqual([401, 401, 401]);
+    const over = await guess(99);
+    expect(over.statusCode).toBe(429);
+    expect(problemOf(over).code).toBe('rate_limited');
+  });
+
+  it('counts unknown routes and wrong methods too', async () => {
+    const ip = '192.0.2.45';
+    const probes = [
+      await t.app.inject({ method: 'GET', url: '/crm/v1/nope', remoteAddress: ip }),
+      await t.app.inject({ method: 'PUT', url: ACCOUNTS, remoteAddress: ip }),
+      await t.app.inject({ method: 'GET', url: '/wp-admin', remoteAddress: ip }),
+    ];
+    expect(probes.map((r) => r.statusCode)).toEqual([404, 405, 404]);
+    const over = await t.app.inject({ method: 'GET', url: '/crm/v1/nope', remoteAddress: ip });
+    expect(over.statusCode).toBe(429);
+    expect(over.headers['retry-after']).toBeDefined();
+  });
+
   it('exempts /healthz, /readyz and /metrics', async () => {
     const ip = '198.51.100.9';
     for (let i = 0; i < 4; i++) await t.app.inject({ method: 'GET', url: ACCOUNTS, remoteAddress: ip });

@@ -1,4 +1,10 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  RouteShorthandOptions,
+} from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import FindMyWay, { type HTTPMethod, type HTTPVersion } from 'find-my-way';
 import { AppError, type ErrorCode, type FieldError, isAppError } from '../errors.js';
@@ -147,10 +153,11 @@ export function frameworkErrorHandler(
 }
 
 /**
- * Installs the error handler, the 404 handler and 405 detection. Routes are mirrored into a second
- * router so that a path known under another method answers 405 with an Allow header.
+ * Installs the error handler and starts mirroring routes for 405 detection: routes are copied into a
+ * second router so that a path known under another method answers 405 with an Allow header. Returns the
+ * installer of the 404/405 handler, to call once the hooks it should run (rate limiting) exist.
  */
-export function installProblemHandling(app: FastifyInstance): void {
+export function installProblemHandling(app: FastifyInstance): (options?: RouteShorthandOptions) => void {
   const mirror = FindMyWay<HTTPVersion.V1>({ ignoreTrailingSlash: true });
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
@@ -174,21 +181,26 @@ export function installProblemHandling(app: FastifyInstance): void {
     return sendProblem(reply, request, appError);
   });
 
-  app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?')[0] ?? '/';
-    const allowed = (['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const).filter(
-      (m) => m !== request.method && mirror.find(m, path) !== null,
-    );
-    if (allowed.length > 0 && request.method !== 'OPTIONS') {
-      const allow = [...allowed, ...(allowed.includes('GET') ? ['HEAD'] : [])].join(', ');
+  return (options: RouteShorthandOptions = {}) =>
+    app.setNotFoundHandler(options, (request, reply) => {
+      const path = request.url.split('?')[0] ?? '/';
+      const allowed = (['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const).filter(
+        (m) => m !== request.method && mirror.find(m, path) !== null,
+      );
+      if (allowed.length > 0 && request.method !== 'OPTIONS') {
+        const allow = [...allowed, ...(allowed.includes('GET') ? ['HEAD'] : [])].join(', ');
+        return sendProblem(
+          reply,
+          request,
+          new AppError('method_not_allowed', `${request.method} is not allowed on ${path}; use ${allow}`, {
+            headers: { allow },
+          }),
+        );
+      }
       return sendProblem(
         reply,
         request,
-        new AppError('method_not_allowed', `${request.method} is not allowed on ${path}; use ${allow}`, {
-          headers: { allow },
-        }),
+        new AppError('route_not_found', `No route ${request.method} ${path}`),
       );
-    }
-    return sendProblem(reply, request, new AppError('route_not_found', `No route ${request.method} ${path}`));
-  });
+    });
 }
