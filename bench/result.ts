@@ -1,0 +1,109 @@
+import type { LatencySummary } from './stats.js';
+
+/** The JSON document a run prints and writes to bench/results/latest.json. */
+
+export interface RunSummary {
+  rps: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  latencyMs: LatencySummary;
+}
+
+export interface TermResult {
+  term: string;
+  kind: string;
+  /** Matching accounts in the measured workspace (the API's include_total). */
+  matches: number;
+  /** Rows on the first page (limit 25). */
+  firstPageRows: number;
+  /** This term's requests inside the mixed run (its latency under the realistic mix). */
+  inMix: { requests: number; latencyMs: LatencySummary };
+  /** The term alone, same concurrency: what it sustains by itself. */
+  alone: RunSummary;
+}
+
+export interface RoundResult {
+  round: number;
+  order: 'app→baseline' | 'baseline→app';
+  app: RunSummary;
+  baseline: RunSummary;
+  ratio: number;
+}
+
+export interface SideMedians {
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  non2xx: number;
+}
+
+export interface TargetResult {
+  name: string;
+  target: string;
+  measured: string;
+  pass: boolean;
+}
+
+export interface BenchResult {
+  schema: 'cyberos-crm-bench/1';
+  startedAt: string;
+  finishedAt: string;
+  wallSeconds: number;
+  git: { commit: string; dirty: boolean };
+  mode: { engine: 'postgres' | 'pglite'; quick: boolean; indicativeOnly: boolean };
+  machine: {
+    cpuModel: string;
+    cores: number;
+    memoryGiB: number;
+    os: string;
+    node: string;
+    database: string;
+    databaseVersion: string;
+    /** 1-minute load average when measuring started and when it ended: other work on the machine shows here. */
+    loadAverage: { atStart: number; atEnd: number };
+  };
+  dataset: {
+    measuredWorkspaceAccounts: number;
+    otherWorkspaces: number;
+    accountsPerOtherWorkspace: number;
+    totalAccountsInDatabase: number;
+    accountsTableMiB: number;
+    accountsIndexesMiB: number;
+    seededThisRun: boolean;
+    seedSeconds: number;
+  };
+  method: {
+    loadGenerator: string;
+    connections: number;
+    appPoolMax: number;
+    baselinePoolMax: number;
+    searchWarmupSeconds: number;
+    searchMixSeconds: number;
+    searchTermAloneSeconds: number;
+    getByIdWarmupSeconds: number;
+    getByIdRounds: number;
+    getByIdRoundSeconds: number;
+    getByIdIdPool: number;
+    auth: string;
+  };
+  search: {
+    endpoint: string;
+    overall: RunSummary;
+    terms: TermResult[];
+  };
+  getById: {
+    appEndpoint: string;
+    baselineEndpoint: string;
+    sql: string;
+    app: SideMedians;
+    baseline: SideMedians;
+    /** median app req/s ÷ median baseline req/s */
+    ratio: number;
+    rounds: RoundResult[];
+  };
+  targets: TargetResult[];
+  pass: boolean;
+}
