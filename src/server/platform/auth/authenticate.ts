@@ -68,6 +68,7 @@ export function installAuthentication(app: FastifyInstance, deps: Authentication
 
   async function fromBearer(token: string): Promise<Actor> {
     if (token.startsWith(`${API_KEY_PREFIX}_`)) return fromApiKey(token);
+    if (!jwks) return fromSession(token);
     let issuer: unknown;
     try {
       issuer = decodeJwt(token).iss;
@@ -90,6 +91,10 @@ export function installAuthentication(app: FastifyInstance, deps: Authentication
       return deps.resolver.oidc(payload);
     }
     if (!SessionTokens.isOwnIssuer(issuer)) throw new AppError('token_invalid', 'Unknown token issuer');
+    return fromSession(token);
+  }
+
+  async function fromSession(token: string): Promise<Actor> {
     const claims = await deps.tokens.verify(token);
     if (await deps.revocations.isRevoked(claims.sessionId)) {
       throw new AppError('token_invalid', 'This session has been signed out');
@@ -135,16 +140,20 @@ export function installAuthentication(app: FastifyInstance, deps: Authentication
     }
   });
 
-  app.addHook('preHandler', async (request: FastifyRequest) => {
-    if (request.authError) throw request.authError;
+  // Synchronous (callback style): it runs on every request and awaits nothing.
+  app.addHook('preHandler', (request: FastifyRequest, _reply, done) => {
+    if (request.authError) return done(request.authError);
     const config = request.routeOptions.config;
-    if (config.auth === 'public' || request.is404) return;
-    if (!request.actor) throw unauthenticated();
+    if (config.auth === 'public' || request.is404) return done();
+    if (!request.actor) return done(unauthenticated());
     if (config.scope && !request.actor.scopes.has(config.scope)) {
-      throw new AppError('insufficient_scope', `This endpoint needs the ${config.scope} scope`, {
-        extra: { required_scope: config.scope },
-      });
+      return done(
+        new AppError('insufficient_scope', `This endpoint needs the ${config.scope} scope`, {
+          extra: { required_scope: config.scope },
+        }),
+      );
     }
+    done();
   });
 }
 

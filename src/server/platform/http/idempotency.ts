@@ -43,7 +43,7 @@ interface StoredKey {
 export function installIdempotency<DB>(app: FastifyInstance, db: Database<DB>, ttlSeconds: number): void {
   app.decorateRequest('idempotency', null);
 
-  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+  const preHandler = async (request: FastifyRequest, reply: FastifyReply) => {
     if (!WRITE_METHODS.has(request.method) || request.is404) return;
     const actor = request.actor;
     if (!actor || request.routeOptions.config.auth === 'public') return;
@@ -152,9 +152,9 @@ export function installIdempotency<DB>(app: FastifyInstance, db: Database<DB>, t
     throw new AppError('idempotency_request_in_progress', 'Concurrent requests with this Idempotency-Key', {
       headers: { 'retry-after': '1' },
     });
-  });
+  };
 
-  app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+  const onSend = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const id = request.idempotency;
     if (!id) return payload;
     request.idempotency = null;
@@ -184,5 +184,15 @@ export function installIdempotency<DB>(app: FastifyInstance, db: Database<DB>, t
       ),
     );
     return payload;
+  };
+
+  // Attached to write routes only (as route-level hooks, after the app-level auth check): reads, the
+  // hottest paths, do not pay for two extra hooks that would only return at once.
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!methods.some((m) => WRITE_METHODS.has(m))) return;
+    const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+    route.preHandler = [...asArray(route.preHandler), preHandler];
+    route.onSend = [...asArray(route.onSend), onSend];
   });
 }

@@ -84,7 +84,7 @@ export function installMetrics<DB>(
     outboxLag.set(row?.lag ?? 0);
   }
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     httpDuration.observe(
       {
         method: request.method,
@@ -93,6 +93,7 @@ export function installMetrics<DB>(
       },
       reply.elapsedTime / 1000,
     );
+    done();
   });
 
   // The METRICS_TOKEN check is installMetricsAuth's (it must run before authentication).
