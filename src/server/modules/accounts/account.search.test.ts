@@ -199,6 +199,16 @@ describe('what matches and in which order', () => {
     expect(paged.map((a) => a.id)).toEqual(expected);
   });
 
+  it('matches queries under three characters on name prefixes and word starts only', async () => {
+    const ws = await createWorkspace(t);
+    for (const name of ['Hà Nội Foods', 'Công ty Hải Hà', 'Pha Lê Glass', 'Zeta Co']) {
+      await accountFor(t, ws.admin, { name });
+    }
+    // Prefix first (rank 1), then word start (rank 2); "Pha" contains "ha" only mid-word: not found.
+    expect(await names(ws.admin.client, 'ha')).toEqual(['Hà Nội Foods', 'Công ty Hải Hà']);
+    expect(await names(ws.admin.client, 'ze')).toEqual(['Zeta Co']);
+  });
+
   it('treats %, _ and \\ in the query as literal characters', async () => {
     const ws = await createWorkspace(t);
     const c = ws.admin.client;
@@ -214,12 +224,14 @@ describe('what matches and in which order', () => {
       await accountFor(t, ws.admin, { name });
     }
     expect(await names(c, '100%')).toEqual(['100% Natural']);
-    expect(await names(c, '%')).toEqual(['100% Natural']);
     expect(await names(c, '0% n')).toEqual(['100% Natural']);
     expect(await names(c, 'a_b')).toEqual(['a_b Trading']);
-    expect(await names(c, '_')).toEqual(['a_b Trading']);
     expect(await names(c, 'k\\s')).toEqual(['Back\\Slash']);
-    expect(await names(c, '\\')).toEqual(['Back\\Slash']);
+    // Under three characters a query matches name prefixes and word starts only (no trigrams), and a
+    // lone wildcard character is still literal: it matches no name starting with it.
+    expect(await names(c, '%')).toEqual([]);
+    expect(await names(c, '_')).toEqual([]);
+    expect(await names(c, '\\')).toEqual([]);
     expect(await names(c, '%%')).toEqual([]);
     expect(await names(c, "'; DROP TABLE x; --")).toEqual([]);
     expect((await search(c, '%', '&include_total=true')).page.total).toBe(1);
@@ -364,62 +376,78 @@ describe('the trigram index under RLS', () => {
     expect(total.body.page.total).toBe(3004);
     expect(sorted(await names(ws.admin.client, 'acme'))).toEqual(sorted(needles));
 
-    // The statement below is the one the function assembles (same WHERE builder, same select list and
-    // order); this guard fails if the function's text drifts from it.
+    // The statements below are the ones the function assembles (migration 0003): the name-ordered tier
+    // query and the sparse-term fallback. This guard fails if the function's text drifts from them.
     const src = await t.db.owner((k) =>
       sql<{ src: string }>`SELECT prosrc AS src FROM pg_proc
         WHERE oid = 'crm_core.crm_account_search(text, jsonb, int, text, uuid, int)'::regprocedure`.execute(
         k,
       ),
     );
-    const fnText = src.rows[0]?.src ?? '';
-    const SELECT_LIST =
-      'SELECT * FROM (SELECT a.id, (CASE WHEN a.name_fold = $3 THEN 0 WHEN a.name_fold LIKE $4 THEN 1' +
-      ' WHEN a.search_text LIKE $5 THEN 2 ELSE 3 END)::int AS rank, a.name_fold' +
-      ' FROM crm_core.crm_accounts a WHERE ';
-    const ORDER = ' ORDER BY s.rank, s.name_fold COLLATE "C", s.id LIMIT $9';
-    for (const fragment of [SELECT_LIST, ORDER, 'crm_core.crm_account_search_where(', "|| ') s'"]) {
-      expect(fnText.replace(/'\s*\|\|\s*'/g, ''), fragment).toContain(fragment.replace(/'\s*\|\|\s*'/g, ''));
+    const fnText = (src.rows[0]?.src ?? '').replace(/'\s*\|\|\s*'/g, '');
+    for (const fragment of [
+      'WITH m AS MATERIALIZED (SELECT a.id, a.name_fold FROM crm_core.crm_accounts a WHERE %s AND %s AND %s%s)',
+      'SELECT m.id, %s, m.name_fold FROM m ORDER BY m.name_fold COLLATE "C", m.id LIMIT $9',
+      'ORDER BY a.name_fold COLLATE "C", a.id LIMIT $9',
+      "CASE WHEN v_tier = 3 THEN crm_core.crm_account_search_token_cond(v_tokens, 'a') ELSE 'true' END",
+    ]) {
+      expect(fnText, fragment).toContain(fragment);
     }
 
-    const plan = await t.db.owner((k) =>
+    const plans = await t.db.owner((k) =>
       k.transaction().execute(async (trx) => {
         await sql`SET LOCAL ROLE crm_search`.execute(trx);
         await sql`SELECT set_config('app.tenant_id', ${ws.id}, true)`.execute(trx);
         const role = await sql<{ r: string }>`SELECT current_user AS r`.execute(trx);
         expect(role.rows[0]?.r).toBe('crm_search');
         const filters = '{"deleted":"exclude"}';
-        const where = await sql<{ w: string }>`
-          SELECT crm_core.crm_account_search_where(crm_core.crm_account_search_tokens('acme'),
-                                                   ${filters}::jsonb) AS w`.execute(trx);
-        const w = where.rows[0]?.w;
-        if (!w) throw new Error('no WHERE clause');
-        expect(w).toContain("a.search_text LIKE '%acme%'");
-        const stmt = `${SELECT_LIST}${w}) s${ORDER}`;
-        const name = `acc_search_plan_${process.pid}`;
-        await sql
-          .raw(`PREPARE ${name}(uuid, jsonb, text, text, text, int, text, uuid, int) AS ${stmt}`)
-          .execute(trx);
-        try {
-          const rows = await sql
-            .raw<{ id: string }>(
-              `EXECUTE ${name}('${ws.id}', '${filters}', 'acme', 'acme%', '% acme%', NULL, NULL, NULL, 26)`,
-            )
+        const parts = await sql<{ base: string; tokens: string }>`
+          SELECT crm_core.crm_account_search_where(ARRAY[]::text[], ${filters}::jsonb) AS base,
+                 crm_core.crm_account_search_token_cond(crm_core.crm_account_search_tokens('acme'), 'a') AS tokens`.execute(
+          trx,
+        );
+        const { base, tokens } = parts.rows[0] ?? { base: '', tokens: '' };
+        expect(tokens).toContain("a.search_text LIKE '%acme%'");
+        // Tier 3 (anywhere) of a sparse term goes through the trigram index.
+        const fallback =
+          `WITH m AS MATERIALIZED (SELECT a.id, a.name_fold FROM crm_core.crm_accounts a WHERE ${base} AND ${tokens}` +
+          ' AND NOT a.search_text LIKE $5 AND NOT a.name_fold LIKE $4)' +
+          ' SELECT m.id, 3, m.name_fold FROM m ORDER BY m.name_fold COLLATE "C", m.id LIMIT $9';
+        // Tier 1 (name prefix) walks the name index in order.
+        const prefix =
+          `SELECT a.id, 1, a.name_fold FROM crm_core.crm_accounts a WHERE ${base}` +
+          ' AND a.name_fold COLLATE "C" > $3 COLLATE "C" AND a.name_fold COLLATE "C" < $6 COLLATE "C"' +
+          ' AND a.name_fold LIKE $4 ORDER BY a.name_fold COLLATE "C", a.id LIMIT $9';
+        const out: Record<string, { rows: number; plan: string }> = {};
+        for (const [label, stmt] of Object.entries({ fallback, prefix })) {
+          const name = `acc_search_${label}_${process.pid}`;
+          await sql
+            .raw(`PREPARE ${name}(uuid, jsonb, text, text, text, text, text, uuid, int) AS ${stmt}`)
             .execute(trx);
-          expect(rows.rows).toHaveLength(4);
-          const explained = await sql
-            .raw<{ 'QUERY PLAN': string }>(
-              `EXPLAIN EXECUTE ${name}('${ws.id}', '${filters}', 'acme', 'acme%', '% acme%', NULL, NULL, NULL, 26)`,
-            )
-            .execute(trx);
-          return explained.rows.map((r) => r['QUERY PLAN']).join('\n');
-        } finally {
-          await sql.raw(`DEALLOCATE ${name}`).execute(trx);
+          const args = `'${ws.id}', '${filters}', 'acme', 'acme%', '% acme%', 'acmf', NULL, NULL, 26`;
+          try {
+            const rows = await sql.raw<{ id: string }>(`EXECUTE ${name}(${args})`).execute(trx);
+            const explained = await sql
+              .raw<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE ${name}(${args})`)
+              .execute(trx);
+            out[label] = {
+              rows: rows.rows.length,
+              plan: explained.rows.map((r) => r['QUERY PLAN']).join('\n'),
+            };
+          } finally {
+            await sql.raw(`DEALLOCATE ${name}`).execute(trx);
+          }
         }
+        return out;
       }),
     );
-    expect(plan, `${ENGINE} plan:\n${plan}`).toContain('crm_accounts_search_idx');
-    expect(plan).not.toMatch(/Seq Scan on crm_accounts/);
+    expect(plans.fallback?.rows).toBe(1); // Bigacme
+    expect(plans.fallback?.plan, `${ENGINE} plan:\n${plans.fallback?.plan}`).toContain(
+      'crm_accounts_search_idx',
+    );
+    expect(plans.fallback?.plan).not.toMatch(/Seq Scan on crm_accounts/);
+    expect(plans.prefix?.rows).toBe(2); // Acme Holdings, Acme Logistics
+    expect(plans.prefix?.plan, `${ENGINE} plan:\n${plans.prefix?.plan}`).toContain('crm_accounts_name_idx');
   });
 
   it('returns nothing when no workspace is set, whoever calls it', async () => {

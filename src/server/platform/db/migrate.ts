@@ -2,6 +2,7 @@ import { type Kysely, type Migration, type MigrationResultSet, Migrator, sql } f
 import type { Database } from './database.js';
 import * as m0001 from './migrations/0001_platform.js';
 import * as m0002 from './migrations/0002_accounts.js';
+import * as m0003 from './migrations/0003_account_search_tiers.js';
 
 /**
  * Migrations are listed here explicitly (no directory scanning): the same list works from TypeScript
@@ -10,6 +11,7 @@ import * as m0002 from './migrations/0002_accounts.js';
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_platform': m0001,
   '0002_accounts': m0002,
+  '0003_account_search_tiers': m0003,
 };
 
 export const MIGRATION_SCHEMA = 'crm_core';
