@@ -3,6 +3,7 @@ import type { Database } from './database.js';
 import * as m0001 from './migrations/0001_platform.js';
 import * as m0002 from './migrations/0002_accounts.js';
 import * as m0003 from './migrations/0003_account_search_tiers.js';
+import * as m0004 from './migrations/0004_partition_accounts.js';
 
 /**
  * Migrations are listed here explicitly (no directory scanning): the same list works from TypeScript
@@ -12,6 +13,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0001_platform': m0001,
   '0002_accounts': m0002,
   '0003_account_search_tiers': m0003,
+  '0004_partition_accounts': m0004,
 };
 
 export const MIGRATION_SCHEMA = 'crm_core';

@@ -225,7 +225,11 @@ describe('migrations: up → down → up', () => {
         definition: expect.stringContaining('WHERE'),
       }),
     );
-    expect(first.rls).toContainEqual({ table: 'crm_accounts', kind: 'r', enabled: true, forced: true });
+    // Accounts are hash-partitioned by workspace (0004): the parent and every partition enforce RLS.
+    expect(first.rls).toContainEqual({ table: 'crm_accounts', kind: 'p', enabled: true, forced: true });
+    const partitions = first.rls.filter((r) => /^crm_accounts_p\d{2}$/.test(String(r.table)));
+    expect(partitions).toHaveLength(16);
+    expect(partitions.every((r) => r.kind === 'r' && r.enabled && r.forced)).toBe(true);
     expect(first.policies).toContainEqual(
       expect.objectContaining({
         table: 'crm_accounts',
@@ -277,8 +281,8 @@ describe('migrations: up → down → up', () => {
     // The leftover probe sees what an up made (so that an empty list after down means something).
     expect(await leftovers(db)).toEqual(
       expect.arrayContaining([
-        'relation crm_accounts (r)',
-        'relation crm_accounts_search_idx (i)',
+        'relation crm_accounts (p)',
+        'relation crm_accounts_search_idx (I)',
         'function current_tenant_id',
         'policy crm_audit_log_tenant_isolation',
         'type crm_outbox',
