@@ -8,7 +8,11 @@ import { createDatabase } from '../src/server/platform/db/database.js';
  * swagger for the document runs no query, so a pool that never connects is enough.
  */
 export async function generateOpenApi(): Promise<Record<string, unknown>> {
-  const db = await createDatabase<DB>({ kind: 'postgres', url: 'postgres://unused@127.0.0.1:1/unused', poolMax: 1 });
+  const db = await createDatabase<DB>({
+    kind: 'postgres',
+    url: 'postgres://unused@127.0.0.1:1/unused',
+    poolMax: 1,
+  });
   const { app } = await buildApp({ config: testConfig(), db });
   await app.ready();
   const doc = app.swagger() as Record<string, unknown>;

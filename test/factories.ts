@@ -1,15 +1,15 @@
-import type { Role, Scope } from '../src/shared/auth.js';
-import type { Actor } from '../src/server/platform/auth/actor.js';
-import { hashPassword } from '../src/server/platform/auth/crypto.js';
-import { newId } from '../src/server/platform/ids.js';
-import { createAccount } from '../src/server/modules/accounts/account.service.js';
 import type { AccountJson } from '../src/server/modules/accounts/account.presenter.js';
 import type { CreateAccountInput } from '../src/server/modules/accounts/account.schema.js';
+import { createAccount } from '../src/server/modules/accounts/account.service.js';
 import { createApiKey } from '../src/server/modules/users/api-key.service.js';
 import { insertMembership } from '../src/server/modules/users/member.repository.js';
 import { insertUser } from '../src/server/modules/users/user.repository.js';
 import { userActor } from '../src/server/modules/users/user.service.js';
 import { insertWorkspace } from '../src/server/modules/workspaces/workspace.repository.js';
+import type { Actor } from '../src/server/platform/auth/actor.js';
+import { hashPassword } from '../src/server/platform/auth/crypto.js';
+import { newId } from '../src/server/platform/ids.js';
+import type { Role, Scope } from '../src/shared/auth.js';
 import { api, type Client, type TestApp } from './helpers.js';
 
 /**
@@ -62,9 +62,21 @@ export async function createWorkspace(t: TestApp, opts: { name?: string } = {}):
   const actor = userActor({ id: userId, email }, id, 'admin');
   const hash = await hashed();
   await t.platform.write({ actor, requestId: 'factory' }, async (uow) => {
-    await insertUser(uow.trx, { id: userId, email, display_name: 'Admin', password_hash: hash, locale: 'vi' });
+    await insertUser(uow.trx, {
+      id: userId,
+      email,
+      display_name: 'Admin',
+      password_hash: hash,
+      locale: 'vi',
+    });
     await insertWorkspace(uow.trx, { id, slug, name: opts.name ?? `Workspace ${slug}`, created_by: userId });
-    await insertMembership(uow.trx, { tenant_id: id, id: newId(), user_id: userId, role: 'admin', created_by: userId });
+    await insertMembership(uow.trx, {
+      tenant_id: id,
+      id: newId(),
+      user_id: userId,
+      role: 'admin',
+      created_by: userId,
+    });
     uow.audit({ action: 'workspace.created', entityType: 'workspace', entityId: id, diff: {} });
   });
   const base = { userId, email, role: 'admin' as const, workspaceId: id, actor };
@@ -84,8 +96,20 @@ export async function addMember(
   const hash = await hashed();
   const actor = userActor({ id: userId, email }, workspaceId, role);
   await t.platform.write({ actor, requestId: 'factory' }, async (uow) => {
-    await insertUser(uow.trx, { id: userId, email, display_name: opts.name ?? role, password_hash: hash, locale: 'vi' });
-    await insertMembership(uow.trx, { tenant_id: workspaceId, id: newId(), user_id: userId, role, created_by: null });
+    await insertUser(uow.trx, {
+      id: userId,
+      email,
+      display_name: opts.name ?? role,
+      password_hash: hash,
+      locale: 'vi',
+    });
+    await insertMembership(uow.trx, {
+      tenant_id: workspaceId,
+      id: newId(),
+      user_id: userId,
+      role,
+      created_by: null,
+    });
     uow.audit({ action: 'member.added', entityType: 'member', entityId: userId, diff: {} });
   });
   const base = { userId, email, role, workspaceId, actor };
@@ -99,7 +123,11 @@ export async function apiKeyFor(
   member: TestMember,
   scopes: Scope[],
 ): Promise<{ id: string; token: string; client: Client }> {
-  const created = await createApiKey(t.platform, { actor: member.actor, requestId: 'factory' }, { name: `key-${short()}`, scopes });
+  const created = await createApiKey(
+    t.platform,
+    { actor: member.actor, requestId: 'factory' },
+    { name: `key-${short()}`, scopes },
+  );
   return { id: created.api_key.id, token: created.token, client: api(t.app, { apiKey: created.token }) };
 }
 

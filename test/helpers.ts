@@ -19,7 +19,11 @@ export function testDb(): Promise<AppDatabase> {
     if (url) return createDatabase<DB>({ kind: 'postgres', url, poolMax: 6 });
     const template = process.env.CRM_TEST_PGLITE_TEMPLATE;
     if (!template) throw new Error('test/global-setup.ts did not run');
-    return createDatabase<DB>({ kind: 'pglite', dataDir: undefined, loadDataDir: new Blob([readFileSync(template)]) });
+    return createDatabase<DB>({
+      kind: 'pglite',
+      dataDir: undefined,
+      loadDataDir: new Blob([readFileSync(template)]),
+    });
   })();
   return shared;
 }
@@ -28,7 +32,9 @@ export function testDb(): Promise<AppDatabase> {
  * A database of its own, not migrated (migration tests): a fresh PGlite, or a new PostgreSQL database
  * next to TEST_DATABASE_URL's.
  */
-export async function freshDb(label: string): Promise<{ db: AppDatabase; url?: string; drop(): Promise<void> }> {
+export async function freshDb(
+  label: string,
+): Promise<{ db: AppDatabase; url?: string; drop(): Promise<void> }> {
   const base = process.env.TEST_DATABASE_URL;
   if (!base) {
     const db = await createDatabase<DB>({ kind: 'pglite', dataDir: undefined });
@@ -108,10 +114,16 @@ export function api(app: FastifyInstance, creds: Credentials | string = {}) {
         parsed = res.body;
       }
     }
-    return { status: res.statusCode, body: parsed as T, headers: res.headers, raw: res.body } satisfies ApiResponse<T>;
+    return {
+      status: res.statusCode,
+      body: parsed as T,
+      headers: res.headers,
+      raw: res.body,
+    } satisfies ApiResponse<T>;
   }
   return {
-    get: <T = ProblemDocument>(url: string, headers?: Record<string, string>) => send<T>('GET', url, undefined, headers),
+    get: <T = ProblemDocument>(url: string, headers?: Record<string, string>) =>
+      send<T>('GET', url, undefined, headers),
     post: <T = ProblemDocument>(url: string, body?: unknown, headers?: Record<string, string>) =>
       send<T>('POST', url, body ?? {}, headers),
     patch: <T = ProblemDocument>(url: string, body: unknown, headers?: Record<string, string>) =>

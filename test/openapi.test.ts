@@ -9,7 +9,10 @@ describe('committed OpenAPI document', () => {
   });
 
   it('describes every route under /crm/v1 with an operation summary', async () => {
-    const doc = (await generateOpenApi()) as { openapi: string; paths: Record<string, Record<string, { summary?: string }>> };
+    const doc = (await generateOpenApi()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { summary?: string }>>;
+    };
     expect(doc.openapi).toBe('3.1.0');
     const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
       Object.entries(ops).map(([method, op]) => ({ path, method, summary: op.summary })),
