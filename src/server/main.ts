@@ -1,9 +1,10 @@
 import { buildApp } from './app.js';
 import type { DB } from './db.js';
-import { ConfigError, devSecret, loadConfig } from './platform/config.js';
+import { devSecret } from './platform/config.js';
 import { createDatabase, databaseOptions } from './platform/db/database.js';
 import { migrateUp } from './platform/db/migrate.js';
 import { Housekeeping } from './platform/jobs/housekeeping.js';
+import { loadConfigOrExit, onShutdownSignal, runMain } from './platform/process.js';
 import { generateDemoPassword, seedDemo } from './seed/demo.js';
 
 /**
@@ -11,16 +12,7 @@ import { generateDemoPassword, seedDemo } from './seed/demo.js';
  * seed → listen. The outbox relay runs in-process unless OUTBOX_RELAY=off (then run `worker`).
  */
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      console.error(e.message);
-      process.exit(78); // EX_CONFIG
-    }
-    throw e;
-  }
+  const config = loadConfigOrExit();
   const started = Date.now();
   const options = databaseOptions(config);
   const db = await createDatabase<DB>(options);
@@ -75,21 +67,12 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`${lines.join('\n')}\n\n`);
 
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
+  onShutdownSignal(async (signal) => {
     log.info({ signal }, 'shutting down');
     housekeeping.stop();
     await app.close();
     await db.destroy();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  });
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

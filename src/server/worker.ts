@@ -1,11 +1,11 @@
 import pino from 'pino';
 import type { DB } from './db.js';
-import { ConfigError, loadConfig } from './platform/config.js';
 import { createDatabase, databaseOptions } from './platform/db/database.js';
 import { migrationsCurrent } from './platform/db/migrate.js';
 import { InProcessBus } from './platform/events/bus.js';
 import { OutboxRelay } from './platform/events/relay.js';
 import { Housekeeping } from './platform/jobs/housekeeping.js';
+import { loadConfigOrExit, onShutdownSignal, runMain } from './platform/process.js';
 
 /**
  * Background entry: the outbox relay and housekeeping, separate from the HTTP server. Run it with
@@ -16,16 +16,7 @@ import { Housekeeping } from './platform/jobs/housekeeping.js';
  * PGlite is single-process: on PGlite use the inline relay of `npm start` instead.
  */
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      console.error(e.message);
-      process.exit(78);
-    }
-    throw e;
-  }
+  const config = loadConfigOrExit();
   const log = pino({ level: config.LOG_LEVEL });
   if (!config.DATABASE_URL) {
     log.error(
@@ -45,18 +36,12 @@ async function main(): Promise<void> {
   housekeeping.start();
   log.info({ pollMs: config.OUTBOX_POLL_MS }, 'worker started: outbox relay and housekeeping');
 
-  const shutdown = async (signal: string) => {
+  onShutdownSignal(async (signal) => {
     log.info({ signal, published: relay.published }, 'worker stopping');
     housekeeping.stop();
     await relay.stop();
     await db.destroy();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  });
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);
