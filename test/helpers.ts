@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { type App, buildApp } from '../src/server/app.js';
 import type { AppDatabase, DB } from '../src/server/db.js';
@@ -136,3 +137,18 @@ export function api(app: FastifyInstance, creds: Credentials | string = {}) {
 }
 
 export type Client = ReturnType<typeof api>;
+
+/** Whether a Redis answers PING on 127.0.0.1:6379 (Redis-backed tests skip without one: npm test needs no server). */
+export async function redisAnswers(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port: 6379 });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('data', (d) => done(d.toString().startsWith('+PONG')));
+    socket.once('connect', () => socket.write('PING\r\n'));
+  });
+}

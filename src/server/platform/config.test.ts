@@ -1,8 +1,8 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { redisAnswers } from '../../../test/helpers.js';
 import { ConfigError, loadConfig, parseEnv } from './config.js';
 import { newId } from './ids.js';
 import { createRedis, MemoryStore, RedisStore } from './kv.js';
@@ -240,20 +240,6 @@ describe('MemoryStore', () => {
     expect(await store.increment('b', 10)).toBe(1);
   });
 });
-
-async function redisAnswers(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port: 6379 });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('data', (d) => done(d.toString().startsWith('+PONG')));
-    socket.once('connect', () => socket.write('PING\r\n'));
-  });
-}
 
 describe.skipIf(!(await redisAnswers()))('RedisStore (Redis on 127.0.0.1:6379)', () => {
   let store: RedisStore;

@@ -48,6 +48,23 @@ describe('problem documents', () => {
   });
   afterAll(async () => t.close());
 
+  it('answers a value the database cannot store (U+0000 in a workspace name) with 422, not 500', async () => {
+    const res = await t.app.inject({
+      method: 'PATCH',
+      url: '/crm/v1/workspace',
+      headers: { ...bearer(ws.admin.token), 'content-type': 'application/json' },
+      payload: JSON.stringify({ name: 'Acme\u0000Corp' }),
+    });
+    const p = expectProblem(res, 422, 'validation_failed');
+    expect(p.detail).toMatch(/cannot be stored/);
+    const after = await t.app.inject({
+      method: 'GET',
+      url: '/crm/v1/workspace',
+      headers: bearer(ws.admin.token),
+    });
+    expect((JSON.parse(after.body) as { name: string }).name).not.toContain('\u0000');
+  });
+
   describe('routing', () => {
     it('answers an unknown route with 404 route_not_found', async () => {
       const res = await t.app.inject({
@@ -449,5 +466,17 @@ describe('internal errors over HTTP', () => {
     const res = await brokenApp.app.inject({ method: 'GET', url: '/readyz' });
     expect(res.statusCode).toBe(503);
     expect(JSON.parse(res.body)).toEqual({ status: 'unavailable', database: 'unreachable' });
+  });
+
+  it('maps database data exceptions and unmapped constraint violations to 4xx, never 500', () => {
+    const dbError = (code: string) => Object.assign(new Error(`db says ${code}`), { code });
+    expect(toAppError(dbError('22021'))).toMatchObject({ code: 'validation_failed', status: 422 });
+    expect(toAppError(dbError('22P02'))).toMatchObject({ code: 'validation_failed', status: 422 });
+    expect(toAppError(dbError('22003'))).toMatchObject({ code: 'validation_failed', status: 422 });
+    expect(toAppError(dbError('23505'))).toMatchObject({ code: 'conflict', status: 409 });
+    expect(toAppError(dbError('23503'))).toMatchObject({ code: 'validation_failed', status: 422 });
+    // Anything else from the database (connection lost, syntax) stays an internal error.
+    expect(toAppError(dbError('08006'))).toMatchObject({ code: 'internal_error', status: 500 });
+    expect(toAppError(dbError('42601'))).toMatchObject({ code: 'internal_error', status: 500 });
   });
 });

@@ -7,6 +7,7 @@ import type {
 } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import FindMyWay, { type HTTPMethod, type HTTPVersion } from 'find-my-way';
+import { FOREIGN_KEY_VIOLATION, sqlState, UNIQUE_VIOLATION } from '../db/errors.js';
 import { AppError, type ErrorCode, type FieldError, isAppError } from '../errors.js';
 
 /**
@@ -72,6 +73,28 @@ export function toAppError(error: unknown): AppError {
   const fe = (typeof error === 'object' && error !== null ? error : {}) as Partial<FastifyError> & {
     validationContext?: string;
   };
+  // A database data exception means input slipped past validation (e.g. U+0000, which PostgreSQL text
+  // cannot hold, in any module's string field): the client's fault, never a 500. Constraint violations a
+  // service did not map itself are conflicts or bad references. One mapping here instead of a special case
+  // in each module's schema.
+  const state = sqlState(error);
+  if (state?.startsWith('22')) {
+    return new AppError(
+      'validation_failed',
+      'A value in the request cannot be stored (invalid characters or out of range)',
+      {
+        cause: error,
+      },
+    );
+  }
+  if (state === UNIQUE_VIOLATION) {
+    return new AppError('conflict', 'The request conflicts with an existing record', { cause: error });
+  }
+  if (state === FOREIGN_KEY_VIOLATION) {
+    return new AppError('validation_failed', 'The request refers to a record that does not exist', {
+      cause: error,
+    });
+  }
   if (hasZodFastifySchemaValidationErrors(error)) {
     const where = VALIDATION_PART[fe.validationContext ?? 'body'] ?? 'body';
     const fields = error.validation.flatMap((v): FieldError[] => {

@@ -1,7 +1,6 @@
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkspace, TEST_PASSWORD } from '../../../../test/factories.js';
-import { type TestApp, testApp } from '../../../../test/helpers.js';
+import { redisAnswers, type TestApp, testApp } from '../../../../test/helpers.js';
 import { newId } from '../ids.js';
 
 /**
@@ -9,20 +8,6 @@ import { newId } from '../ids.js';
  * spend one rate-limit budget, see one login lockout and honour one session revocation.
  * Skipped when no Redis answers on 127.0.0.1:6379 (npm test must pass without any server).
  */
-
-async function redisAnswers(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port: 6379 });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('data', (d) => done(d.toString().startsWith('+PONG')));
-    socket.once('connect', () => socket.write('PING\r\n'));
-  });
-}
 
 describe.skipIf(!(await redisAnswers()))('limits shared through Redis (two app instances)', () => {
   let a: TestApp;
