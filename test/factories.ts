@@ -5,6 +5,7 @@ import { createApiKey } from '../src/server/modules/users/api-key.service.js';
 import { insertMembership } from '../src/server/modules/users/member.repository.js';
 import { insertUser } from '../src/server/modules/users/user.repository.js';
 import { userActor } from '../src/server/modules/users/user.service.js';
+import { provisionWorkspace } from '../src/server/modules/workspaces/workspace.provision.js';
 import { insertWorkspace } from '../src/server/modules/workspaces/workspace.repository.js';
 import type { Actor } from '../src/server/platform/auth/actor.js';
 import { hashPassword } from '../src/server/platform/auth/crypto.js';
@@ -78,6 +79,7 @@ export async function createWorkspace(t: TestApp, opts: { name?: string } = {}):
       created_by: userId,
     });
     uow.audit({ action: 'workspace.created', entityType: 'workspace', entityId: id, diff: {} });
+    await provisionWorkspace(uow, id);
   });
   const base = { userId, email, role: 'admin' as const, workspaceId: id, actor };
   const token = await memberToken(t, base);

@@ -26,6 +26,12 @@ export const ERROR_STATUS = {
   invitation_not_found: 404,
   api_key_not_found: 404,
   member_not_found: 404,
+  contact_not_found: 404,
+  pipeline_not_found: 404,
+  stage_not_found: 404,
+  deal_not_found: 404,
+  activity_not_found: 404,
+  exchange_rate_not_found: 404,
   // 405
   method_not_allowed: 405,
   // 409
@@ -35,6 +41,10 @@ export const ERROR_STATUS = {
   already_member: 409,
   idempotency_request_in_progress: 409,
   version_conflict: 409,
+  pipeline_has_deals: 409,
+  stage_has_deals: 409,
+  deal_closed: 409,
+  contact_claimed: 409,
   // 412
   precondition_failed: 412,
   // 413
@@ -45,6 +55,7 @@ export const ERROR_STATUS = {
   validation_failed: 422,
   idempotency_key_reused: 422,
   invitation_expired: 422,
+  stage_transition_blocked: 422,
   // 428
   precondition_required: 428,
   // 429

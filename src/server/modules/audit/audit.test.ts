@@ -72,9 +72,10 @@ describe('audit module', () => {
     const v = await ws.admin.client.get<{ ok: boolean; rows: number; workspace_id: string }>(
       '/crm/v1/audit/verify',
     );
-    expect(v.body).toEqual({ workspace_id: ws.id, rows: 3, ok: true });
+    // workspace.created, pipeline.created, exchange_rate.created, then the two accounts.
+    expect(v.body).toEqual({ workspace_id: ws.id, rows: 5, ok: true });
     const [op] = await verifyAllAudit(t.db, ws.id);
-    expect(op).toEqual({ workspace_id: ws.id, rows: 3, ok: true });
+    expect(op).toEqual({ workspace_id: ws.id, rows: 5, ok: true });
 
     await t.db.owner((k) =>
       sql`UPDATE crm_core.crm_audit_log SET actor_label = 'someone else' WHERE tenant_id = ${ws.id} AND seq = 2`.execute(

@@ -15,6 +15,7 @@ import { AppError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import type { RequestContext, UnitOfWork } from '../../platform/unit-of-work.js';
 import { presentWorkspace } from '../workspaces/workspace.presenter.js';
+import { provisionWorkspace } from '../workspaces/workspace.provision.js';
 import { findWorkspace, insertWorkspace } from '../workspaces/workspace.repository.js';
 import { findMembership, insertMembership } from './member.repository.js';
 import { memberAdded, workspaceCreated } from './user.events.js';
@@ -201,6 +202,7 @@ async function createWorkspaceWithAdmin(
         role: 'admin',
         created_by: args.user.id,
       });
+      await provisionWorkspace(uow, workspaceId, workspace.base_currency);
       const session = await createRefreshToken(p, uow, args.user.id, meta);
       uow.audit({
         action: 'workspace.created',

@@ -4,6 +4,10 @@ import * as m0001 from './migrations/0001_platform.js';
 import * as m0002 from './migrations/0002_accounts.js';
 import * as m0003 from './migrations/0003_account_search_tiers.js';
 import * as m0004 from './migrations/0004_partition_accounts.js';
+import * as m0005 from './migrations/0005_contacts.js';
+import * as m0006 from './migrations/0006_pipelines.js';
+import * as m0007 from './migrations/0007_deals.js';
+import * as m0008 from './migrations/0008_activities.js';
 
 /**
  * Migrations are listed here explicitly (no directory scanning): the same list works from TypeScript
@@ -14,6 +18,10 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0002_accounts': m0002,
   '0003_account_search_tiers': m0003,
   '0004_partition_accounts': m0004,
+  '0005_contacts': m0005,
+  '0006_pipelines': m0006,
+  '0007_deals': m0007,
+  '0008_activities': m0008,
 };
 
 export const MIGRATION_SCHEMA = 'crm_core';

@@ -1,0 +1,35 @@
+import type { ColumnType, Generated, Insertable, RawBuilder, Selectable } from 'kysely';
+
+/** jsonb: read as T, written only through platform/db/sql.ts `jsonb()` (drivers disagree on JSON params). */
+type Json<T> = ColumnType<T, RawBuilder<string>, RawBuilder<string>>;
+
+export type ActivitySource = 'manual' | 'email' | 'chat' | 'calendar' | 'mcp' | 'system';
+
+/** Append-only: no Updateable type on purpose (the app role has no UPDATE grant either). */
+export interface ActivityTable {
+  tenant_id: string;
+  id: string;
+  kind: string;
+  subject: string;
+  body_markdown: string | null;
+  occurred_at: Date;
+  due_at: Date | null;
+  related_activity_id: string | null;
+  account_id: string | null;
+  contact_id: string | null;
+  deal_id: string | null;
+  source: Generated<ActivitySource>;
+  source_event_id: string | null;
+  metadata: Json<Record<string, unknown>>;
+  owner_id: string | null;
+  actor_type: 'user' | 'api_key' | 'system';
+  created_by: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface ActivityTables {
+  'crm_core.crm_activities': ActivityTable;
+}
+
+export type ActivityRow = Selectable<ActivityTable>;
+export type NewActivityRow = Insertable<ActivityTable>;
