@@ -13,7 +13,14 @@ import {
 import { sql } from 'kysely';
 import type { AppDatabase, AppPlatform } from './db.js';
 import { accountRoutes } from './modules/accounts/account.routes.js';
+import { activityRoutes } from './modules/activities/activity.routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
+import { contactRoutes } from './modules/contacts/contact.routes.js';
+import { currencyRoutes } from './modules/currencies/currency.routes.js';
+import { dashboardRoutes } from './modules/dashboard/dashboard.routes.js';
+import { dealRoutes } from './modules/deals/deal.routes.js';
+import { pipelineRoutes } from './modules/pipelines/pipeline.routes.js';
+import { searchRoutes } from './modules/search/search.routes.js';
 import { apiKeyRoutes } from './modules/users/api-key.routes.js';
 import { createCredentialResolver } from './modules/users/user.credentials.js';
 import { userRoutes } from './modules/users/user.routes.js';
@@ -239,6 +246,13 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   await app.register(apiKeyRoutes(platform, credentials.apiKeys), { prefix: API_PREFIX });
   await app.register(workspaceRoutes(platform), { prefix: API_PREFIX });
   await app.register(accountRoutes(platform), { prefix: API_PREFIX });
+  await app.register(contactRoutes(platform), { prefix: API_PREFIX });
+  await app.register(pipelineRoutes(platform), { prefix: API_PREFIX });
+  await app.register(dealRoutes(platform), { prefix: API_PREFIX });
+  await app.register(activityRoutes(platform), { prefix: API_PREFIX });
+  await app.register(currencyRoutes(platform), { prefix: API_PREFIX });
+  await app.register(searchRoutes(platform), { prefix: API_PREFIX });
+  await app.register(dashboardRoutes(platform), { prefix: API_PREFIX });
   await app.register(auditRoutes(platform), { prefix: API_PREFIX });
 
   app.addHook('onClose', async () => {

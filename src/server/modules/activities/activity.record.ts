@@ -1,0 +1,63 @@
+import type { DB } from '../../db.js';
+import { jsonb } from '../../platform/db/sql.js';
+import { newId } from '../../platform/ids.js';
+import type { UnitOfWork } from '../../platform/unit-of-work.js';
+
+/**
+ * System timeline entries (seed 003 event types: deal created, stage changed, owner claimed/released,
+ * tag added/removed…), written by other modules inside their own writing transaction, so the timeline
+ * can never miss or invent a change. Manual entries go through activity.service.ts instead.
+ */
+export const SYSTEM_ACTIVITY_KINDS = [
+  'deal_created',
+  'stage_changed',
+  'deal_won',
+  'deal_lost',
+  'deal_cancelled',
+  'owner_claimed',
+  'owner_released',
+  'owner_changed',
+  'tag_added',
+  'tag_removed',
+  'contact_created',
+  'task_completed',
+] as const;
+export type SystemActivityKind = (typeof SYSTEM_ACTIVITY_KINDS)[number];
+
+export interface SystemActivity {
+  kind: SystemActivityKind;
+  subject: string;
+  /** Give the account when known: an account's timeline is the entries that carry its id. */
+  accountId?: string | null;
+  contactId?: string | null;
+  dealId?: string | null;
+  metadata?: Record<string, unknown>;
+  occurredAt?: Date;
+}
+
+export async function recordSystemActivity(uow: UnitOfWork<DB>, a: SystemActivity): Promise<string> {
+  const id = newId();
+  await uow.trx
+    .insertInto('crm_core.crm_activities')
+    .values({
+      tenant_id: uow.actor.workspaceId,
+      id,
+      kind: a.kind,
+      subject: a.subject,
+      body_markdown: null,
+      occurred_at: a.occurredAt ?? new Date(),
+      due_at: null,
+      related_activity_id: null,
+      account_id: a.accountId ?? null,
+      contact_id: a.contactId ?? null,
+      deal_id: a.dealId ?? null,
+      source: 'system',
+      source_event_id: null,
+      metadata: jsonb(a.metadata ?? {}),
+      owner_id: null,
+      actor_type: uow.actor.type,
+      created_by: uow.actor.userId,
+    })
+    .execute();
+  return id;
+}
