@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { convertMinor, normalizeRate, totalInBase } from './currency.money.js';
+import { convertMinor, normalizeRate, rateOn, totalInBase, totalInBaseDated } from './currency.money.js';
 
 const rates = new Map([['USD', { currency: 'USD', rate: '25400', effective_date: '2026-01-01' }]]);
 
@@ -52,5 +52,47 @@ describe('money across currencies', () => {
   it('normalizes numeric text', () => {
     expect(normalizeRate('25400.0000000000')).toBe('25400');
     expect(normalizeRate('0.0000393700')).toBe('0.00003937');
+  });
+});
+
+describe('totals at the rate of each amount’s own date', () => {
+  const history = new Map([
+    [
+      'USD',
+      [
+        { currency: 'USD', rate: '24000', effective_date: '2025-01-01' },
+        { currency: 'USD', rate: '25400', effective_date: '2026-01-01' },
+      ],
+    ],
+  ]);
+
+  it('picks the latest rate effective on or before each date', () => {
+    expect(rateOn(history, 'USD', '2025-06-30')?.rate).toBe('24000');
+    expect(rateOn(history, 'USD', '2026-01-01')?.rate).toBe('25400');
+    expect(rateOn(history, 'USD', '2024-12-31')).toBeUndefined();
+  });
+
+  it('converts each group at its date and sums in the base', () => {
+    const t = totalInBaseDated(
+      'VND',
+      [
+        { currency: 'USD', amount_minor: 100, on: '2025-03-01' },
+        { currency: 'USD', amount_minor: 100, on: '2026-03-01' },
+        { currency: 'VND', amount_minor: 7, on: '2026-03-01' },
+      ],
+      history,
+    );
+    expect(t.amount_minor).toBe(24000 + 25400 + 7);
+    expect(t.breakdown).toEqual([
+      { currency: 'VND', amount_minor: 7 },
+      { currency: 'USD', amount_minor: 200 },
+    ]);
+    expect(t.rates.map((r) => r.rate)).toEqual(['24000', '25400']);
+  });
+
+  it('reports dates without a rate as missing', () => {
+    const t = totalInBaseDated('VND', [{ currency: 'USD', amount_minor: 1, on: '2020-01-01' }], history);
+    expect(t.amount_minor).toBeNull();
+    expect(t.missing_rates).toEqual(['USD']);
   });
 });

@@ -141,3 +141,91 @@ export async function loadRates(
 export function normalizeRate(rate: string): string {
   return rate.includes('.') ? rate.replace(/0+$/, '').replace(/\.$/, '') : rate;
 }
+
+/** Every live rate into `base`, oldest first per currency (small: a few rows per currency per year). */
+export type RateHistory = ReadonlyMap<string, readonly AppliedRate[]>;
+
+export async function loadRateHistory(db: Kysely<DB> | Transaction<DB>, base: string): Promise<RateHistory> {
+  const rows = await db
+    .selectFrom('crm_core.crm_exchange_rates')
+    .select([
+      'currency',
+      sql<string>`rate::text`.as('rate'),
+      sql<string>`to_char(effective_date, 'YYYY-MM-DD')`.as('effective_date'),
+    ])
+    .where('base_currency', '=', base)
+    .where('deleted_at', 'is', null)
+    .orderBy('currency')
+    .orderBy('effective_date')
+    .execute();
+  const out = new Map<string, AppliedRate[]>();
+  for (const r of rows) {
+    const currency = r.currency.trim();
+    const list = out.get(currency) ?? [];
+    list.push({ currency, rate: normalizeRate(r.rate), effective_date: r.effective_date });
+    out.set(currency, list);
+  }
+  return out;
+}
+
+/** The rate of `currency` valid on `on` (the latest effective on or before it), if any. */
+export function rateOn(history: RateHistory, currency: string, on: string): AppliedRate | undefined {
+  const list = history.get(currency);
+  if (!list) return undefined;
+  let found: AppliedRate | undefined;
+  for (const r of list) {
+    if (r.effective_date > on) break;
+    found = r;
+  }
+  return found;
+}
+
+/**
+ * A total whose amounts each convert at the rate of their own date (won value: each deal at the rate of
+ * the day it closed). Amounts are grouped by (currency, date) first, so one rounding per group.
+ */
+export function totalInBaseDated(
+  base: string,
+  amounts: ReadonlyArray<Amount & { on: string }>,
+  history: RateHistory,
+): MoneyTotal {
+  const groups = new Map<string, { currency: string; on: string; sum: bigint }>();
+  const sums = new Map<string, bigint>();
+  for (const a of amounts) {
+    const key = `${a.currency}|${a.on}`;
+    const g = groups.get(key) ?? { currency: a.currency, on: a.on, sum: 0n };
+    g.sum += BigInt(a.amount_minor);
+    groups.set(key, g);
+    sums.set(a.currency, (sums.get(a.currency) ?? 0n) + BigInt(a.amount_minor));
+  }
+  let total = 0n;
+  const missing = new Set<string>();
+  const used = new Map<string, AppliedRate>();
+  for (const g of groups.values()) {
+    if (g.currency === base) {
+      total += g.sum;
+      continue;
+    }
+    const rate = rateOn(history, g.currency, g.on);
+    if (!rate) {
+      missing.add(g.currency);
+      continue;
+    }
+    used.set(`${rate.currency}|${rate.effective_date}`, rate);
+    total += convertMinor(g.sum, g.currency, base, rate.rate);
+  }
+  const breakdown = [...sums]
+    .map(([currency, sum]) => ({ currency, amount_minor: Number(sum) }))
+    .sort((a, b) =>
+      a.currency === base ? -1 : b.currency === base ? 1 : a.currency.localeCompare(b.currency),
+    );
+  return {
+    currency: base,
+    amount_minor: missing.size > 0 ? null : Number(total),
+    breakdown,
+    rates: [...used.values()].sort(
+      (a, b) => a.currency.localeCompare(b.currency) || a.effective_date.localeCompare(b.effective_date),
+    ),
+    missing_rates: [...missing].sort(),
+  };
+}
