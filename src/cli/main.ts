@@ -71,9 +71,17 @@ migrate
 
 program
   .command('seed')
-  .description('create the demo workspace (idempotent) and print how to sign in')
+  .description(
+    'create the demo workspace (idempotent) and print how to sign in; with --accounts, add volume data to it',
+  )
   .option('--json', 'machine-readable output')
-  .action(async (opts: { json?: boolean }) => {
+  .option(
+    '--accounts <n>',
+    'top the demo workspace up to n accounts (with contacts, deals, activities)',
+    (v) => positiveInt(v),
+  )
+  .option('--contacts-per-account <n>', 'contacts per account for --accounts', (v) => positiveInt(v))
+  .action(async (opts: { json?: boolean; accounts?: number; contactsPerAccount?: number }) => {
     const config = loadConfig();
     const { buildApp } = await import('../server/app.js');
     const { generateDemoPassword, seedDemo } = await import('../server/seed/demo.js');
@@ -81,19 +89,42 @@ program
       await migrateUp(db);
       const { app, platform } = await buildApp({ config: { ...config, LOG_LEVEL: 'warn' }, db });
       try {
-        return await seedDemo(
+        const seeded = await seedDemo(
           platform,
           devSecret(config.dataDir, 'demoPassword', generateDemoPassword).value,
         );
+        if (opts.accounts === undefined) return seeded;
+        const { seedVolume, DEFAULT_VOLUME } = await import('../server/seed/bulk.js');
+        const { demoWorkspaceIds } = await import('../server/seed/demo.js');
+        const ids = await demoWorkspaceIds(db);
+        const volume = await seedVolume(
+          db,
+          ids.workspaceId,
+          ids.adminUserId,
+          {
+            ...DEFAULT_VOLUME,
+            accounts: opts.accounts,
+            ...(opts.contactsPerAccount ? { contactsPerAccount: opts.contactsPerAccount } : {}),
+          },
+          opts.json ? () => {} : (line) => console.log(line),
+        );
+        return { ...seeded, volume };
       } finally {
         await app.close();
       }
     });
     if (opts.json) console.log(JSON.stringify(demo));
-    else
+    else {
+      if ('volume' in demo) {
+        const v = demo.volume;
+        console.log(
+          `[seed] volume: ${v.accounts} accounts, ${v.contacts} contacts (${v.channels} channels), ${v.deals} deals, ${v.activities} activities in ${v.seconds.toFixed(1)} s`,
+        );
+      }
       console.log(
         `[seed] demo workspace ${demo.created ? 'created' : 'already present'}; sign in as ${demo.email} / ${demo.password}`,
       );
+    }
   });
 
 program

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { AppPlatform } from '../db.js';
+import { sql } from 'kysely';
+import type { AppDatabase, AppPlatform } from '../db.js';
 import type { CreateAccountInput } from '../modules/accounts/account.schema.js';
 import { createAccount } from '../modules/accounts/account.service.js';
 import { acceptInvitation, createInvitation } from '../modules/users/member.service.js';
@@ -191,3 +192,18 @@ export async function seedDemo(p: AppPlatform, password: string): Promise<DemoCr
 }
 
 export const generateDemoPassword = (): string => `demo-${randomBytes(9).toString('base64url')}`;
+
+/** The demo workspace's id and its admin's user id (for volume seeding into it). */
+export async function demoWorkspaceIds(
+  db: AppDatabase,
+): Promise<{ workspaceId: string; adminUserId: string }> {
+  const r = await db.owner((k) =>
+    sql<{ id: string; admin_user_id: string | null }>`
+      SELECT w.id, (SELECT m.user_id FROM crm_core.crm_memberships m
+                     WHERE m.tenant_id = w.id AND m.role = 'admin' ORDER BY m.created_at LIMIT 1) AS admin_user_id
+        FROM crm_core.crm_workspaces w WHERE w.slug = ${DEMO.slug}`.execute(k),
+  );
+  const row = r.rows[0];
+  if (!row?.admin_user_id) throw new Error('the demo workspace does not exist; run `cyberos-crm seed` first');
+  return { workspaceId: row.id, adminUserId: row.admin_user_id };
+}
