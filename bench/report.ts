@@ -156,6 +156,39 @@ export function renderMarkdown(r: BenchResult): string {
     row(['---', '---', '---:', '---:', '---:']),
   );
   for (const x of g.rounds) push(row([x.round, x.order, int(x.app.rps), int(x.baseline.rps), x.ratio]));
+  if (r.pipeline) {
+    const b = r.pipeline.board;
+    const mv = r.pipeline.moves;
+    push(
+      '',
+      '### Pipeline: board and deal moves',
+      '',
+      `Board: \`${b.endpoint}\` of a pipeline holding ${b.deals} open deals (VND and USD, with accounts), every`,
+      'card, per-stage count, total and weighted total in the base currency; same connections as above.',
+      `Moves: \`${mv.endpoint}\` with the deal's version, each connection shuttling its own deals between`,
+      'qualifying and discovery; each move checks the transition rules and writes the deal, a stage-history',
+      'row, a timeline entry, an audit row (hash chain) and an outbox event in one transaction.',
+      '',
+      row(['scenario', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'failed']),
+      row(['---', '---:', '---:', '---:', '---:', '---:']),
+      row([
+        `board (${b.deals} deals)`,
+        int(b.run.rps),
+        ms(b.run.latencyMs.p50),
+        ms(b.run.latencyMs.p95),
+        ms(b.run.latencyMs.p99),
+        int(b.run.non2xx + b.run.errors),
+      ]),
+      row([
+        `moves (${mv.connections} connections)`,
+        int(mv.movesPerSecond),
+        ms(mv.latencyMs.p50),
+        ms(mv.latencyMs.p95),
+        ms(mv.latencyMs.p99),
+        int(mv.failures),
+      ]),
+    );
+  }
   push(
     '',
     '## Analysis: where the time goes (reviewed 2026-11-21)',

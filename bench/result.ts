@@ -104,6 +104,19 @@ export interface BenchResult {
     ratio: number;
     rounds: RoundResult[];
   };
+  /** Issue 3: the pipeline board and deal moves (absent in results from before those existed). */
+  pipeline?: {
+    board: { endpoint: string; deals: number; run: RunSummary };
+    moves: {
+      endpoint: string;
+      connections: number;
+      durationSeconds: number;
+      moves: number;
+      movesPerSecond: number;
+      failures: number;
+      latencyMs: RunSummary['latencyMs'];
+    };
+  };
   targets: TargetResult[];
   pass: boolean;
 }

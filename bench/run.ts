@@ -10,6 +10,7 @@ import type { AppDatabase, DB } from '../src/server/db.js';
 import { createDatabase } from '../src/server/platform/db/database.js';
 import { migrateUp } from '../src/server/platform/db/migrate.js';
 import { BENCH_PASSWORD, SEARCH_TERMS } from './dataset.js';
+import { BOARD_DEALS, boardLoad, type DomainData, ensureDomainData, movesLoad } from './domain.js';
 import { type LoadRequest, type LoadResult, runLoad } from './load.js';
 import { log } from './log.js';
 import { gitInfo, machineInfo, packageVersion } from './machine.js';
@@ -38,9 +39,13 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SEARCH_P95_TARGET_MS = 50;
 const GET_RATIO_TARGET = 0.8;
 const GET_SQL = 'select * from crm_core.crm_accounts where tenant_id = $1 and id = $2';
+const BOARD_P95_TARGET_MS = 30;
+const MOVES_PER_SECOND_TARGET = 500;
+const MOVE_DEALS = 400;
 
 interface Prepared {
   seed: SeedResult;
+  domain: DomainData;
   ids: string[];
   database: string;
   databaseVersion: string;
@@ -81,6 +86,7 @@ async function prepare(
       await seeder.app.close();
     }
     const ids = await sampleAccountIds(db, seed.big.id, options.idPool);
+    const domain = await ensureDomainData(db, seed.big.id, seed.big.adminUserId, MOVE_DEALS);
     const v = await db.owner((k) =>
       sql<{ version: string; server_version: string }>`
         SELECT version() AS version, current_setting('server_version') AS server_version`.execute(k),
@@ -88,6 +94,7 @@ async function prepare(
     const version = v.rows[0];
     return {
       seed,
+      domain,
       ids,
       database:
         options.engine === 'pglite'
@@ -193,7 +200,7 @@ async function measure(
   prepared: Prepared,
   appOrigin: string,
   baselineOrigin: string,
-): Promise<Pick<BenchResult, 'search' | 'getById'> & { auth: string }> {
+): Promise<Pick<BenchResult, 'search' | 'getById' | 'pipeline'> & { auth: string }> {
   const token = await logIn(appOrigin, prepared.seed.big.adminEmail, prepared.seed.big.id);
   const auth = { authorization: `Bearer ${token}` };
   const ids = prepared.ids;
@@ -305,7 +312,22 @@ async function measure(
   }
   const appMed = medians(rounds.map((r) => r.app));
   const baseMed = medians(rounds.map((r) => r.baseline));
+
+  const pipelineId = prepared.domain.boardPipelineId;
+  log(
+    `board of ${BOARD_DEALS} deals: warm-up ${options.getByIdWarmupSeconds} s, then ${options.searchMixSeconds} s`,
+  );
+  await boardLoad(appOrigin, auth, pipelineId, c, options.getByIdWarmupSeconds);
+  const board = await boardLoad(appOrigin, auth, pipelineId, c, options.searchMixSeconds);
+  log(`  board: ${board.rps} req/s, p95 ${board.latencyMs.p95} ms`);
+  log(`deal moves: ${options.searchMixSeconds} s, ${c} connections`);
+  const moves = await movesLoad(appOrigin, auth, prepared.domain, c, options.searchMixSeconds);
+  log(`  moves: ${moves.movesPerSecond}/s, p95 ${moves.latencyMs.p95} ms`);
   return {
+    pipeline: {
+      board: { endpoint: 'GET /crm/v1/pipelines/:id/board', deals: BOARD_DEALS, run: summary(board) },
+      moves: { endpoint: 'POST /crm/v1/deals/:id/move', ...moves },
+    },
     auth: 'Bearer access token from POST /crm/v1/auth/login (seeded admin, argon2id password)',
     search: { endpoint: 'GET /crm/v1/accounts?q=<term>&limit=25', overall: summary(mix), terms },
     getById: {
@@ -320,7 +342,7 @@ async function measure(
   };
 }
 
-function targets(result: Pick<BenchResult, 'search' | 'getById'>): TargetResult[] {
+function targets(result: Pick<BenchResult, 'search' | 'getById' | 'pipeline'>): TargetResult[] {
   const p95 = result.search.overall.latencyMs.p95;
   const failures =
     result.search.overall.non2xx + result.search.overall.errors + result.search.overall.timeouts;
@@ -341,6 +363,26 @@ function targets(result: Pick<BenchResult, 'search' | 'getById'>): TargetResult[
       measured: `${result.getById.ratio} (${result.getById.app.rps} vs ${result.getById.baseline.rps} req/s)${getFailures ? `; ${getFailures} failed requests` : ''}`,
       pass: result.getById.ratio >= GET_RATIO_TARGET && getFailures === 0,
     },
+    ...(result.pipeline
+      ? [
+          {
+            name: `pipeline board of ${result.pipeline.board.deals} deals p95 (${result.pipeline.board.run.latencyMs.p50} ms p50)`,
+            target: `≤ ${BOARD_P95_TARGET_MS} ms`,
+            measured: `${result.pipeline.board.run.latencyMs.p95} ms${result.pipeline.board.run.non2xx ? `; ${result.pipeline.board.run.non2xx} failed requests` : ''}`,
+            pass:
+              result.pipeline.board.run.latencyMs.p95 <= BOARD_P95_TARGET_MS &&
+              result.pipeline.board.run.non2xx + result.pipeline.board.run.errors === 0,
+          },
+          {
+            name: 'deal moves sustained (rules + history + timeline + audit + outbox)',
+            target: `≥ ${MOVES_PER_SECOND_TARGET}/s`,
+            measured: `${result.pipeline.moves.movesPerSecond}/s (p95 ${result.pipeline.moves.latencyMs.p95} ms)${result.pipeline.moves.failures ? `; ${result.pipeline.moves.failures} failed` : ''}`,
+            pass:
+              result.pipeline.moves.movesPerSecond >= MOVES_PER_SECOND_TARGET &&
+              result.pipeline.moves.failures === 0,
+          },
+        ]
+      : []),
   ];
 }
 
@@ -386,7 +428,7 @@ async function main(): Promise<void> {
 
     const finishedAt = new Date();
     const { seed } = prepared;
-    const partial = { search: measured.search, getById: measured.getById };
+    const partial = { search: measured.search, getById: measured.getById, pipeline: measured.pipeline };
     const targetResults = targets(partial);
     const result: BenchResult = {
       schema: 'cyberos-crm-bench/1',
