@@ -1,7 +1,31 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppPlatform } from '../../db.js';
+import { ctxOf, problemResponses } from '../../platform/http/context.js';
+import { searchQuerySchema, searchResponseSchema } from './search.schema.js';
+import { globalSearch } from './search.service.js';
 
-/** REST transport for search (being built this session). */
+/** REST transport for global search: parse, call the service, return its groups. */
 export const searchRoutes =
-  (_p: AppPlatform): FastifyPluginAsyncZod =>
-  async (_app) => {};
+  (p: AppPlatform): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.get(
+      '/search',
+      {
+        config: { scope: 'crm.read' },
+        schema: {
+          tags: ['search'],
+          summary: 'Search accounts, contacts and deals at once',
+          description:
+            'Grouped by type (`types=accounts,contacts,deals`, all by default), `limit` per group (default 5, ' +
+            'max 20), each group ranked: exact name, name prefix, word start, anywhere. Diacritic-insensitive ' +
+            '("nguyen" finds "Nguyễn", "dai viet" finds "Đại Việt"). A phone number in any common spelling ' +
+            '(`0912 345 678`, `+84912345678`, `84912345678`) finds the contact holding it; an email address ' +
+            '(or its beginning) finds contacts by email. Restricted deals appear only to those allowed to see ' +
+            'them; a group the caller may not view is left out.',
+          querystring: searchQuerySchema,
+          response: { 200: searchResponseSchema, ...problemResponses },
+        },
+      },
+      async (request) => globalSearch(p, ctxOf(request), request.query),
+    );
+  };

@@ -1,0 +1,160 @@
+import type { AppPlatform } from '../../db.js';
+import { can } from '../../platform/auth/actor.js';
+import type { RequestContext } from '../../platform/unit-of-work.js';
+import { toE164 } from './search.phone.js';
+import {
+  type ContactHitRow,
+  searchAccounts,
+  searchContactsByChannel,
+  searchContactsByName,
+  searchDeals,
+} from './search.repository.js';
+import type {
+  AccountHit,
+  ContactHit,
+  DealHit,
+  SearchGroup,
+  SearchQuery,
+  SearchResponse,
+} from './search.schema.js';
+
+/**
+ * Global search: one query across accounts, contacts and deals, grouped by type, each group ranked
+ * (exact name, name prefix, word start, anywhere), diacritic-insensitive, with deal ACLs applied.
+ *
+ * How the query is read:
+ * - phone-looking (digits with +, spaces, dots, dashes, parentheses; at least 8 digits): normalized to
+ *   E.164 (default region VN, 2018 mobile prefixes rewritten) and looked up exactly among phone and Zalo
+ *   channels — `0912 345 678`, `+84912345678` and `84912345678` find the same contact. Contact names
+ *   are not searched then (names hold no such digit runs); accounts still are (an MST is 10 digits).
+ * - email-looking (an "@", no space): lower-cased, matched as a prefix of email channel values (the
+ *   exact address ranks first).
+ * - anything else: the name search of each type.
+ * A group the actor may not view (permission) is omitted from the response, not an error.
+ */
+
+const PHONE_RE = /^\+?[\d\s.\-()]+$/;
+const MIN_PHONE_DIGITS = 8;
+
+export type QueryKind = { kind: 'phone'; e164: string } | { kind: 'email'; value: string } | { kind: 'text' };
+
+/** Classifies a (trimmed) query; exported for tests. */
+export function classifyQuery(q: string): QueryKind {
+  if (PHONE_RE.test(q) && (q.match(/\d/g)?.length ?? 0) >= MIN_PHONE_DIGITS) {
+    const e164 = toE164(q) ?? bestEffortE164(q);
+    return { kind: 'phone', e164 };
+  }
+  if (q.includes('@') && !/\s/.test(q)) return { kind: 'email', value: q.normalize('NFC').toLowerCase() };
+  return { kind: 'text' };
+}
+
+/**
+ * A number libphonenumber deems invalid cannot be stored as such by the contacts module, but the exact
+ * lookup is free: try the obvious E.164 spelling (national 0 → +84) rather than nothing.
+ */
+function bestEffortE164(q: string): string {
+  const digits = q.replace(/\D/g, '');
+  if (q.trim().startsWith('+')) return `+${digits}`;
+  if (digits.startsWith('00')) return `+${digits.slice(2)}`;
+  if (digits.startsWith('0')) return `+84${digits.slice(1)}`;
+  return `+${digits}`;
+}
+
+function page<T>(rows: T[], limit: number): SearchGroup<T> {
+  return { data: rows.slice(0, limit), has_more: rows.length > limit };
+}
+
+const presentContact = (r: ContactHitRow): ContactHit => ({
+  id: r.id,
+  display_name: r.display_name,
+  title: r.title,
+  account: r.account_id && r.account_name !== null ? { id: r.account_id, name: r.account_name } : null,
+  matched_channel:
+    r.channel_id && r.channel_kind && r.channel_value
+      ? { id: r.channel_id, kind: r.channel_kind, value: r.channel_value }
+      : null,
+});
+
+/**
+ * Runs the search. Each group fetches limit + 1 rows (for `has_more`); the groups run concurrently.
+ * Never throws for a missing permission: that group is left out.
+ */
+export async function globalSearch(
+  p: AppPlatform,
+  ctx: RequestContext,
+  query: SearchQuery,
+): Promise<SearchResponse> {
+  const { actor } = ctx;
+  const ws = actor.workspaceId;
+  const { q, limit, types } = query;
+  const n = limit + 1;
+  const parsed = classifyQuery(q);
+  const want = (t: SearchQuery['types'][number], permission: Parameters<typeof can>[1]) =>
+    types.includes(t) && can(actor, permission);
+
+  const accounts = want('accounts', 'crm.account.view')
+    ? p.db
+        .read(ws, (db) => searchAccounts(db, ws, q, n))
+        .then(
+          (rows): SearchGroup<AccountHit> =>
+            page(
+              rows.map((r) => ({ id: r.id, name: r.name, vn_mst: r.vn_mst, legal_type: r.legal_type })),
+              limit,
+            ),
+        )
+    : undefined;
+
+  const contacts = want('contacts', 'crm.contact.view')
+    ? p.db
+        .read(ws, (db) => {
+          if (parsed.kind === 'phone') {
+            return searchContactsByChannel(
+              db,
+              ws,
+              parsed.e164,
+              { prefix: false, kinds: ['phone', 'zalo'] },
+              n,
+            );
+          }
+          if (parsed.kind === 'email') {
+            return searchContactsByChannel(db, ws, parsed.value, { prefix: true, kinds: ['email'] }, n);
+          }
+          return searchContactsByName(db, ws, q, n);
+        })
+        .then((rows): SearchGroup<ContactHit> => page(rows.map(presentContact), limit))
+    : undefined;
+
+  const deals = want('deals', 'crm.deal.view')
+    ? p.db
+        .read(ws, (db) => searchDeals(db, actor, q, n))
+        .then(
+          (rows): SearchGroup<DealHit> =>
+            page(
+              rows.map((r) => ({
+                id: r.id,
+                name: r.name,
+                amount_minor: r.amount_minor === null ? null : Number(r.amount_minor),
+                currency: r.currency,
+                status: r.status,
+                stage: {
+                  id: r.stage_id,
+                  code: r.stage_code,
+                  name_vi: r.stage_name_vi,
+                  name_en: r.stage_name_en,
+                },
+                account:
+                  r.account_id && r.account_name !== null ? { id: r.account_id, name: r.account_name } : null,
+              })),
+              limit,
+            ),
+        )
+    : undefined;
+
+  const [a, c, d] = await Promise.all([accounts, contacts, deals]);
+  return {
+    q,
+    ...(a ? { accounts: a } : {}),
+    ...(c ? { contacts: c } : {}),
+    ...(d ? { deals: d } : {}),
+  };
+}
