@@ -72,7 +72,8 @@ export interface TestApp extends App {
 export async function testApp(overrides: Partial<Config> = {}): Promise<TestApp> {
   const db = await testDb();
   const config = testConfig({ RATE_LIMIT_MAX: 1_000_000, ...overrides });
-  const built = await buildApp({ config, db });
+  // Tests never do real DNS: MX lookups answer 'valid' unless a test builds its own app.
+  const built = await buildApp({ config, db, mxResolver: { resolveMx: async () => 'valid' } });
   await built.app.ready();
   return { ...built, db, config, close: () => built.app.close() };
 }

@@ -46,6 +46,7 @@ export interface BuildOptions {
   db: AppDatabase;
   bus?: EventBus;
   kv?: KeyValueStore;
+  mxResolver?: AppPlatform['mxResolver'];
   /** Override the logger destination (tests); defaults to stdout JSON at config.LOG_LEVEL. */
   logger?: FastifyBaseLogger;
 }
@@ -128,6 +129,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     tokens,
     revocations,
     log: app.log,
+    mxResolver: options.mxResolver,
     write: (ctx, fn) => writeTransaction(db, ctx, fn, () => relay.wake()),
   };
   const credentials = createCredentialResolver(platform);

@@ -61,6 +61,7 @@ export const ENV_SCHEMA = z.object({
   SEED_DEMO: bool.optional(),
   METRICS_TOKEN: z.string().min(16).optional(),
   IDEMPOTENCY_TTL_SECONDS: intFrom(60, 7 * 86_400).default(86_400),
+  EMAIL_MX_CHECK: z.enum(['dns', 'off']).default('dns'),
 });
 
 export type Env = z.infer<typeof ENV_SCHEMA>;

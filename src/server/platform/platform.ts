@@ -16,6 +16,8 @@ export interface Platform<DB> {
   tokens: SessionTokens;
   revocations: SessionRevocations;
   log: FastifyBaseLogger;
+  /** Email MX lookups (contacts); tests inject a fake, else EMAIL_MX_CHECK picks DNS or none. */
+  mxResolver?: { resolveMx(domain: string): Promise<'valid' | 'no_mx' | 'unresolvable'> };
   /** One transaction in the actor's workspace, with audit entries and events written before commit. */
   write<T>(ctx: RequestContext, fn: (uow: UnitOfWork<DB>) => Promise<T>): Promise<T>;
 }
