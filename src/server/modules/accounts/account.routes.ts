@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppPlatform } from '../../db.js';
 import { ctxOf, ifMatchVersion, problemResponses, problemSchema } from '../../platform/http/context.js';
+import { account360ResponseSchema } from './account.360.js';
 import { accountEtag } from './account.presenter.js';
 import {
   accountIdParamsSchema,
@@ -70,15 +71,20 @@ export const accountRoutes =
         config: { scope: 'crm.read' },
         schema: {
           tags,
-          summary: 'Get an account',
+          summary: 'Get an account (Account 360 with include)',
+          description:
+            '`include=contacts,deals,activities,stats` adds, in the same response: live contacts (primary ' +
+            'first), open deals you may see, the 20 latest timeline entries, and counts and money (open, ' +
+            'weighted and won value in the base currency with the per-currency breakdown, last contact date).',
           params: accountIdParamsSchema,
           querystring: getAccountQuerySchema,
-          response: { 200: accountResponseSchema, ...problemResponses },
+          response: { 200: account360ResponseSchema, ...problemResponses },
         },
       },
       async (request, reply) => {
         const account = await getAccount(p, ctxOf(request), request.params.id, {
           includeDeleted: request.query.include_deleted,
+          ...(request.query.include ? { include: request.query.include } : {}),
         });
         reply.header('etag', accountEtag(account.version));
         return account;

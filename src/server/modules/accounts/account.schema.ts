@@ -167,7 +167,31 @@ export type ListAccountsQuery = z.infer<typeof listAccountsQuerySchema>;
 
 export const accountIdParamsSchema = z.strictObject({ id: z.uuid() });
 
-export const getAccountQuerySchema = z.strictObject({ include_deleted: boolParam.default(false) });
+/** Parts of Account 360 (`?include=contacts,deals,activities,stats`); see account.360.ts. */
+export const ACCOUNT_INCLUDES = ['contacts', 'deals', 'activities', 'stats'] as const;
+export type AccountInclude = (typeof ACCOUNT_INCLUDES)[number];
+
+const includeParam = z
+  .string()
+  .max(200)
+  .transform((v, ctx) => {
+    const parts = [...new Set(v.split(',').map((s) => s.trim()))].filter((s) => s !== '');
+    const unknown = parts.filter((s) => !(ACCOUNT_INCLUDES as readonly string[]).includes(s));
+    if (unknown.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `unknown part(s) ${unknown.join(', ')}; use a comma list of ${ACCOUNT_INCLUDES.join(', ')}`,
+      });
+      return z.NEVER;
+    }
+    return parts as AccountInclude[];
+  })
+  .describe(`Comma list of ${ACCOUNT_INCLUDES.join(', ')} (Account 360, one round trip)`);
+
+export const getAccountQuerySchema = z.strictObject({
+  include_deleted: boolParam.default(false),
+  include: includeParam.optional(),
+});
 
 export const ACCOUNT_ABILITIES = ['update', 'delete', 'restore'] as const;
 export type AccountAbility = (typeof ACCOUNT_ABILITIES)[number];
