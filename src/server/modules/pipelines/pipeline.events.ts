@@ -52,27 +52,56 @@ export const transitionsChanged = (pipelineId: string, transitions: Move[]) =>
   ev(PIPELINE_EVENTS.transitionsChanged, pipelineId, { pipeline_id: pipelineId, transitions });
 
 /**
- * A deal moved because its stage was removed. Same topic as a user's move (`deal.stage_changed`) so a
- * board refreshes either way; the ACL fields ride along so the fan-out can hide restricted deals from
- * members who may not see them (DESIGN §6: "…and events").
+ * A deal moved because its stage was removed. Same topic and the same `{deal, change}` shape as a
+ * user's move in the deals module (`deal.stage_changed`), so a board or webhook handles both alike; `deal`
+ * carries the fields that changed plus the ACL fields, so the fan-out can hide a restricted deal from
+ * members who may not see it (DESIGN §6: "…and events"). `reason` tells the two apart.
  */
 export interface DealStageChangedData {
   deal_id: string;
   pipeline_id: string;
   from_stage_id: string;
   to_stage_id: string;
-  from_status: string;
-  to_status: string;
-  probability: number;
   reason: 'stage_removed';
-  owner_id: string | null;
-  acl_mode: 'default' | 'restricted';
-  acl_member_ids: string[];
-  acl_roles: string[];
+  deal: {
+    id: string;
+    pipeline_id: string;
+    stage_id: string;
+    status: string;
+    probability: number;
+    closed_at: string | null;
+    version: number;
+    owner_id: string | null;
+    acl_mode: 'default' | 'restricted';
+    acl_member_ids: string[];
+    acl_roles: string[];
+  };
+  change: {
+    from_stage_id: string;
+    to_stage_id: string;
+    from_stage_code: string;
+    to_stage_code: string;
+    from_status: string;
+    to_status: string;
+  };
 }
 
 export const dealStageChangedByRemoval = (d: DealStageChangedData): DomainEvent<DealStageChangedData> => ({
   type: 'deal.stage_changed',
+  aggregateType: 'deal',
+  aggregateId: d.deal_id,
+  data: d,
+});
+
+/**
+ * A removal that moves open deals into a closed stage closes them: `deal.won|lost|cancelled` follows the
+ * stage change, as in the deals module, so the consumers of a win (invoice, VietQR…) are not skipped.
+ */
+export const dealClosedByRemoval = (
+  outcome: 'won' | 'lost' | 'cancelled',
+  d: DealStageChangedData,
+): DomainEvent<DealStageChangedData> => ({
+  type: `deal.${outcome}`,
   aggregateType: 'deal',
   aggregateId: d.deal_id,
   data: d,

@@ -8,6 +8,8 @@ import { newId } from '../../platform/ids.js';
 import type { RequestContext, UnitOfWork } from '../../platform/unit-of-work.js';
 import { recordSystemActivity } from '../activities/activity.record.js';
 import {
+  type DealStageChangedData,
+  dealClosedByRemoval,
   dealStageChangedByRemoval,
   pipelineCreated,
   pipelineDeleted,
@@ -817,22 +819,36 @@ async function moveDealsOut(
         : {}),
     };
     uow.audit({ action: 'deal.stage_changed', entityType: 'deal', entityId: d.id, diff });
-    uow.emit(
-      dealStageChangedByRemoval({
-        deal_id: d.id,
+    const data: DealStageChangedData = {
+      deal_id: d.id,
+      pipeline_id: pipeline.id,
+      from_stage_id: from.id,
+      to_stage_id: target.id,
+      reason: 'stage_removed',
+      deal: {
+        id: d.id,
         pipeline_id: pipeline.id,
-        from_stage_id: from.id,
-        to_stage_id: target.id,
-        from_status: d.status,
-        to_status: m.status,
+        stage_id: target.id,
+        status: m.status,
         probability: m.probability,
-        reason: 'stage_removed',
+        closed_at: m.closed_at?.toISOString() ?? null,
+        version: m.version,
         owner_id: d.owner_id,
         acl_mode: d.acl_mode,
         acl_member_ids: d.acl_member_ids,
         acl_roles: d.acl_roles,
-      }),
-    );
+      },
+      change: {
+        from_stage_id: from.id,
+        to_stage_id: target.id,
+        from_stage_code: from.code,
+        to_stage_code: target.code,
+        from_status: d.status,
+        to_status: m.status,
+      },
+    };
+    uow.emit(dealStageChangedByRemoval(data));
+    if (m.status !== 'open' && m.status !== d.status) uow.emit(dealClosedByRemoval(m.status, data));
     await recordSystemActivity(uow, {
       kind: 'stage_changed',
       subject: `${from.name_vi} → ${target.name_vi} (stage removed)`,
