@@ -1,3 +1,4 @@
+import { renderGlobalSearch } from './global-search.js';
 import type { BenchResult, RunSummary } from './result.js';
 
 /** Renders docs/benchmarks.md from a run's result (the file is regenerated, never edited by hand). */
@@ -189,6 +190,7 @@ export function renderMarkdown(r: BenchResult): string {
       ]),
     );
   }
+  if (r.globalSearch) push(...renderGlobalSearch(r.globalSearch, g.baseline));
   push(
     '',
     '## Analysis: where the time goes (reviewed 2026-11-21)',

@@ -1,3 +1,4 @@
+import type { GlobalSearchResult } from './global-search.js';
 import type { LatencySummary } from './stats.js';
 
 /** The JSON document a run prints and writes to bench/results/latest.json. */
@@ -117,6 +118,8 @@ export interface BenchResult {
       latencyMs: RunSummary['latencyMs'];
     };
   };
+  /** Issue 3: global search over accounts + contacts + deals (absent in older results). */
+  globalSearch?: GlobalSearchResult;
   targets: TargetResult[];
   pass: boolean;
 }

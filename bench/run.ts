@@ -11,6 +11,13 @@ import { createDatabase } from '../src/server/platform/db/database.js';
 import { migrateUp } from '../src/server/platform/db/migrate.js';
 import { BENCH_PASSWORD, SEARCH_TERMS } from './dataset.js';
 import { BOARD_DEALS, boardLoad, type DomainData, ensureDomainData, movesLoad } from './domain.js';
+import {
+  ensureGlobalSearchData,
+  GLOBAL_SEARCH_P95_TARGET_MS,
+  type GlobalSearchData,
+  globalSearchLoad,
+  globalSearchResult,
+} from './global-search.js';
 import { type LoadRequest, type LoadResult, runLoad } from './load.js';
 import { log } from './log.js';
 import { gitInfo, machineInfo, packageVersion } from './machine.js';
@@ -46,6 +53,7 @@ const MOVE_DEALS = 400;
 interface Prepared {
   seed: SeedResult;
   domain: DomainData;
+  globalSearch: GlobalSearchData;
   ids: string[];
   database: string;
   databaseVersion: string;
@@ -87,6 +95,12 @@ async function prepare(
     }
     const ids = await sampleAccountIds(db, seed.big.id, options.idPool);
     const domain = await ensureDomainData(db, seed.big.id, seed.big.adminUserId, MOVE_DEALS);
+    const globalSearch = await ensureGlobalSearchData(
+      db,
+      seed.big.id,
+      seed.big.adminUserId,
+      seed.big.accounts,
+    );
     const v = await db.owner((k) =>
       sql<{ version: string; server_version: string }>`
         SELECT version() AS version, current_setting('server_version') AS server_version`.execute(k),
@@ -95,6 +109,7 @@ async function prepare(
     return {
       seed,
       domain,
+      globalSearch,
       ids,
       database:
         options.engine === 'pglite'
@@ -200,7 +215,7 @@ async function measure(
   prepared: Prepared,
   appOrigin: string,
   baselineOrigin: string,
-): Promise<Pick<BenchResult, 'search' | 'getById' | 'pipeline'> & { auth: string }> {
+): Promise<Pick<BenchResult, 'search' | 'getById' | 'pipeline' | 'globalSearch'> & { auth: string }> {
   const token = await logIn(appOrigin, prepared.seed.big.adminEmail, prepared.seed.big.id);
   const auth = { authorization: `Bearer ${token}` };
   const ids = prepared.ids;
@@ -323,7 +338,20 @@ async function measure(
   log(`deal moves: ${options.searchMixSeconds} s, ${c} connections`);
   const moves = await movesLoad(appOrigin, auth, prepared.domain, c, options.searchMixSeconds);
   log(`  moves: ${moves.movesPerSecond}/s, p95 ${moves.latencyMs.p95} ms`);
+  log(
+    `global search: warm-up ${options.searchWarmupSeconds} s, then ${options.searchMixSeconds} s, ${c} connections`,
+  );
+  const gs = await globalSearchLoad(
+    appOrigin,
+    auth,
+    prepared.globalSearch,
+    c,
+    options.searchWarmupSeconds,
+    options.searchMixSeconds,
+  );
+  log(`  global search: ${gs.run.rps} req/s, p50 ${gs.run.latencyMs.p50} ms, p95 ${gs.run.latencyMs.p95} ms`);
   return {
+    globalSearch: globalSearchResult(prepared.globalSearch, gs.run, gs.hits, summary(gs.run)),
     pipeline: {
       board: { endpoint: 'GET /crm/v1/pipelines/:id/board', deals: BOARD_DEALS, run: summary(board) },
       moves: { endpoint: 'POST /crm/v1/deals/:id/move', ...moves },
@@ -342,7 +370,9 @@ async function measure(
   };
 }
 
-function targets(result: Pick<BenchResult, 'search' | 'getById' | 'pipeline'>): TargetResult[] {
+function targets(
+  result: Pick<BenchResult, 'search' | 'getById' | 'pipeline' | 'globalSearch'>,
+): TargetResult[] {
   const p95 = result.search.overall.latencyMs.p95;
   const failures =
     result.search.overall.non2xx + result.search.overall.errors + result.search.overall.timeouts;
@@ -380,6 +410,18 @@ function targets(result: Pick<BenchResult, 'search' | 'getById' | 'pipeline'>): 
             pass:
               result.pipeline.moves.movesPerSecond >= MOVES_PER_SECOND_TARGET &&
               result.pipeline.moves.failures === 0,
+          },
+        ]
+      : []),
+    ...(result.globalSearch
+      ? [
+          {
+            name: `global search p95 (${result.globalSearch.contacts.toLocaleString('en-US')} contacts + the accounts, mixed terms, ${result.globalSearch.overall.latencyMs.p50} ms p50)`,
+            target: `≤ ${GLOBAL_SEARCH_P95_TARGET_MS} ms`,
+            measured: `${result.globalSearch.overall.latencyMs.p95} ms${result.globalSearch.overall.non2xx + result.globalSearch.overall.errors ? `; ${result.globalSearch.overall.non2xx + result.globalSearch.overall.errors} failed requests` : ''}`,
+            pass:
+              result.globalSearch.overall.latencyMs.p95 <= GLOBAL_SEARCH_P95_TARGET_MS &&
+              result.globalSearch.overall.non2xx + result.globalSearch.overall.errors === 0,
           },
         ]
       : []),
@@ -428,7 +470,12 @@ async function main(): Promise<void> {
 
     const finishedAt = new Date();
     const { seed } = prepared;
-    const partial = { search: measured.search, getById: measured.getById, pipeline: measured.pipeline };
+    const partial = {
+      search: measured.search,
+      getById: measured.getById,
+      pipeline: measured.pipeline,
+      globalSearch: measured.globalSearch,
+    };
     const targetResults = targets(partial);
     const result: BenchResult = {
       schema: 'cyberos-crm-bench/1',

@@ -1,7 +1,7 @@
 import type { AppPlatform } from '../../db.js';
 import { can } from '../../platform/auth/actor.js';
 import type { RequestContext } from '../../platform/unit-of-work.js';
-import { toE164 } from './search.phone.js';
+import { toE164 } from '../contacts/contact.phone.js';
 import {
   type ContactHitRow,
   searchAccounts,
