@@ -35,8 +35,14 @@ export interface SystemActivity {
   occurredAt?: Date;
 }
 
+/**
+ * Writes one system entry in the caller's transaction and returns its id. When `accountId` is left
+ * undefined (not null), it is taken from the deal's account, else the contact's, so the entry still
+ * lands on the account's timeline.
+ */
 export async function recordSystemActivity(uow: UnitOfWork<DB>, a: SystemActivity): Promise<string> {
   const id = newId();
+  const accountId = a.accountId !== undefined ? a.accountId : await derivedAccountId(uow, a);
   await uow.trx
     .insertInto('crm_core.crm_activities')
     .values({
@@ -48,7 +54,7 @@ export async function recordSystemActivity(uow: UnitOfWork<DB>, a: SystemActivit
       occurred_at: a.occurredAt ?? new Date(),
       due_at: null,
       related_activity_id: null,
-      account_id: a.accountId ?? null,
+      account_id: accountId,
       contact_id: a.contactId ?? null,
       deal_id: a.dealId ?? null,
       source: 'system',
@@ -60,4 +66,27 @@ export async function recordSystemActivity(uow: UnitOfWork<DB>, a: SystemActivit
     })
     .execute();
   return id;
+}
+
+async function derivedAccountId(uow: UnitOfWork<DB>, a: SystemActivity): Promise<string | null> {
+  const tenantId = uow.actor.workspaceId;
+  if (a.dealId) {
+    const d = await uow.trx
+      .selectFrom('crm_core.crm_deals')
+      .select('account_id')
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', a.dealId)
+      .executeTakeFirst();
+    if (d?.account_id) return d.account_id;
+  }
+  if (a.contactId) {
+    const c = await uow.trx
+      .selectFrom('crm_core.crm_contacts')
+      .select('account_id')
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', a.contactId)
+      .executeTakeFirst();
+    if (c?.account_id) return c.account_id;
+  }
+  return null;
 }

@@ -11,6 +11,7 @@ import {
 import { type ApiResponse, type Client, type TestApp, testApp } from '../../../../test/helpers.js';
 import type { ProblemDocument } from '../../platform/http/problem.js';
 import type { ActivityJson } from './activity.presenter.js';
+import { recordSystemActivity } from './activity.record.js';
 import { REPLAYED_HEADER } from './activity.routes.js';
 import type { ActivityPage } from './activity.service.js';
 
@@ -598,6 +599,45 @@ describe('lists and timelines', () => {
     expect(new Set(all.map((a) => a.id)).size).toBe(7);
     const listed = await readAll(ws.admin.client, BASE, 2);
     expect(listed.map((a) => a.id)).toEqual(all.map((a) => a.id));
+  });
+});
+
+describe('system entries (recordSystemActivity)', () => {
+  it('land on the timelines, with the account derived when not given, and cannot be forged by the API', async () => {
+    const ws = await createWorkspace(t);
+    const account = await accountFor(t, ws.admin);
+    const deal = await rawDeal(t, ws.id, { account_id: account.id });
+    const id = await t.platform.write({ actor: ws.admin.actor, requestId: 'test' }, (uow) =>
+      recordSystemActivity(uow, {
+        kind: 'stage_changed',
+        subject: 'qualifying → discovery',
+        dealId: deal,
+        metadata: { from: 'qualifying', to: 'discovery' },
+      }),
+    );
+    const got = await ws.admin.client.get<ActivityJson>(`${BASE}/${id}`);
+    expect(got.status).toBe(200);
+    expect(got.body).toMatchObject({
+      kind: 'stage_changed',
+      source: 'system',
+      account_id: account.id,
+      deal_id: deal,
+      metadata: { from: 'qualifying', to: 'discovery' },
+      body_html: null,
+      task_state: null,
+    });
+    const timeline = await ws.admin.client.get<ActivityPage>(
+      `/crm/v1/accounts/${account.id}/timeline?kinds=stage_changed`,
+    );
+    expect(timeline.body.data.map((a) => a.id)).toEqual([id]);
+    const forged = await ws.admin.client.post(BASE, { kind: 'stage_changed', subject: 'x', deal_id: deal });
+    expect(forged.status).toBe(422);
+    expect(fieldsOf(forged.body)).toEqual(['kind']);
+    const cursor = Buffer.from(
+      JSON.stringify({ s: 'occurred_desc', k: ['2026-01-01T00:00:00.000Z', 'x'] }),
+    ).toString('base64url');
+    const badCursor = await ws.admin.client.get(`/crm/v1/accounts/${account.id}/timeline?cursor=${cursor}`);
+    expect(badCursor.status).toBe(400);
   });
 });
 
