@@ -65,7 +65,7 @@ export async function defaultPipelineId(t: TestApp, ws: TestWorkspace): Promise<
 }
 
 /** The audit rows of one entity, oldest first. */
-export async function auditOf(t: TestApp, ws: TestWorkspace, entityId: string): Promise<AuditEntryJson[]> {
+export async function auditOf(_t: TestApp, ws: TestWorkspace, entityId: string): Promise<AuditEntryJson[]> {
   const res = await ws.admin.client.get<{ data: AuditEntryJson[] }>(
     `/crm/v1/audit?entity_id=${entityId}&limit=100`,
   );
