@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activityFor, rawContact, rawDeal } from '../../../../test/factories/activities.js';
+import { contactFor } from '../../../../test/factories/contacts.js';
+import { dealFor } from '../../../../test/factories/deals.js';
 import {
   accountFor,
   addMember,
@@ -638,6 +640,55 @@ describe('system entries (recordSystemActivity)', () => {
     ).toString('base64url');
     const badCursor = await ws.admin.client.get(`/crm/v1/accounts/${account.id}/timeline?cursor=${cursor}`);
     expect(badCursor.status).toBe(400);
+  });
+});
+
+describe('with the contacts and deals services', () => {
+  it("shows their system entries on the account's and contact's timelines, under the deal ACL", async () => {
+    const ws = await createWorkspace(t);
+    const account = await accountFor(t, ws.admin);
+    const owner = await addMember(t, ws, 'sales_rep');
+    const outsider = await addMember(t, ws, 'sales_rep');
+    const contact = await contactFor(t, ws.admin, { display_name: 'Trần Văn Bình', account_id: account.id });
+    const open = await dealFor(t, owner, {
+      name: 'Open deal',
+      account_id: account.id,
+      primary_contact_id: contact.id,
+    });
+    const secret = await dealFor(t, owner, {
+      name: 'Secret deal',
+      account_id: account.id,
+      primary_contact_id: contact.id,
+      acl_mode: 'restricted',
+    });
+    const kindsOn = async (c: Client, url: string) => {
+      const res = await c.get<ActivityPage>(url);
+      expect(res.status, res.raw).toBe(200);
+      return res.body.data.map((a) => `${a.kind}:${a.deal_id ?? a.contact_id}`);
+    };
+    for (const url of [
+      `/crm/v1/accounts/${account.id}/timeline`,
+      `/crm/v1/contacts/${contact.id}/timeline`,
+    ]) {
+      const seenByOwner = await kindsOn(owner.client, url);
+      expect(seenByOwner, url).toContain(`deal_created:${open.id}`);
+      expect(seenByOwner, url).toContain(`deal_created:${secret.id}`);
+      const seenByOutsider = await kindsOn(outsider.client, url);
+      expect(seenByOutsider, url).toContain(`deal_created:${open.id}`);
+      expect(seenByOutsider, url).not.toContain(`deal_created:${secret.id}`);
+    }
+    expect(
+      await kindsOn(ws.admin.client, `/crm/v1/accounts/${account.id}/timeline?kinds=contact_created`),
+    ).toEqual([`contact_created:${contact.id}`]);
+    // Logging on the real deal derives its account.
+    const call = await owner.client.post<ActivityJson>(BASE, {
+      kind: 'call',
+      subject: 'x',
+      deal_id: secret.id,
+    });
+    expect(call.status, call.raw).toBe(201);
+    expect(call.body.account_id).toBe(account.id);
+    expect((await outsider.client.get(`${BASE}/${call.body.id}`)).status).toBe(404);
   });
 });
 
