@@ -111,7 +111,8 @@ export async function liveAccountExists(
     .where('tenant_id', '=', tenantId)
     .where('id', '=', accountId)
     .where('deleted_at', 'is', null);
-  if (lock) q = q.forUpdate();
+  // NO KEY UPDATE: serializes primaries without blocking contacts that merely reference the account.
+  if (lock) q = q.forNoKeyUpdate();
   return (await q.executeTakeFirst()) !== undefined;
 }
 
