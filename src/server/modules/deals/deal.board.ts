@@ -120,8 +120,12 @@ export async function getBoard(
     for (const a of aggregates) {
       const s = aggByStage.get(a.stage_id) ?? { count: 0, totals: new Map(), x100: new Map() };
       s.count += a.n;
-      addTo(s.totals, a.currency, BigInt(a.total));
-      addTo(s.x100, a.currency, BigInt(a.weighted_x100.split('.')[0] ?? '0'));
+      const total = BigInt(a.total);
+      // Deals without an amount count, but add no zero line to the per-currency breakdown.
+      if (total !== 0n) {
+        addTo(s.totals, a.currency, total);
+        addTo(s.x100, a.currency, BigInt(a.weighted_x100.split('.')[0] ?? '0'));
+      }
       aggByStage.set(a.stage_id, s);
     }
 

@@ -22,6 +22,9 @@ import {
  * history, and the rows each move writes (deal, history, timeline, audit, outbox).
  */
 
+/** A move's answer: the deal (200) or a problem carrying the current deal (409). */
+type MoveOrConflict = Partial<DealJson> & { code?: string; current?: DealJson };
+
 type Blocked = ProblemDocument & { unmet: Array<{ rule: string; field?: string }> };
 
 let t: TestApp;
@@ -168,11 +171,11 @@ describe('move', () => {
     const rep = await addMember(t, ws, 'manager');
     const deal = await dealFor(t, ws.admin, { stage_id: stages.discovery });
     const [a, b] = await Promise.all([
-      ws.admin.client.post<DealJson & ProblemDocument & { current: DealJson }>(`${BASE}/${deal.id}/move`, {
+      ws.admin.client.post<MoveOrConflict>(`${BASE}/${deal.id}/move`, {
         stage_id: stages.qualifying,
         version: 1,
       }),
-      rep.client.post<DealJson & ProblemDocument & { current: DealJson }>(`${BASE}/${deal.id}/move`, {
+      rep.client.post<MoveOrConflict>(`${BASE}/${deal.id}/move`, {
         stage_id: stages.qualifying,
         version: 1,
       }),
@@ -182,7 +185,8 @@ describe('move', () => {
     const winner = a.status === 200 ? a : b;
     expect(loser.body.code).toBe('version_conflict');
     expect(loser.body.current).toMatchObject({ version: 2, stage_id: stages.qualifying });
-    expect(loser.body.current).toEqual({ ...winner.body, abilities: loser.body.current.abilities });
+    const current = loser.body.current as DealJson;
+    expect(current).toEqual({ ...winner.body, abilities: current.abilities });
     const history = await ws.admin.client.get<{ data: StageHistoryEntry[] }>(
       `${BASE}/${deal.id}/stage-history`,
     );

@@ -42,15 +42,24 @@ export async function contactFor(
   return id;
 }
 
+export type StageCode =
+  | 'qualifying'
+  | 'discovery'
+  | 'proposal'
+  | 'negotiation'
+  | 'closed_won'
+  | 'closed_lost'
+  | 'cancelled';
+
 /** The stage ids of the workspace's default pipeline, by code. */
-export async function stagesOf(t: TestApp, ws: TestWorkspace): Promise<Record<string, string>> {
+export async function stagesOf(t: TestApp, ws: TestWorkspace): Promise<Record<StageCode, string>> {
   const r = await t.db.read(ws.id, (k) =>
     sql<{ id: string; code: string }>`
       SELECT s.id, s.code FROM crm_core.crm_pipeline_stages s
       JOIN crm_core.crm_pipelines p ON p.tenant_id = s.tenant_id AND p.id = s.pipeline_id
       WHERE s.tenant_id = ${ws.id} AND p.is_default`.execute(k),
   );
-  return Object.fromEntries(r.rows.map((s) => [s.code, s.id]));
+  return Object.fromEntries(r.rows.map((s) => [s.code, s.id])) as Record<StageCode, string>;
 }
 
 export async function defaultPipelineId(t: TestApp, ws: TestWorkspace): Promise<string> {
