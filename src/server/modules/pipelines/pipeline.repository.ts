@@ -193,15 +193,20 @@ export async function updateStageRow(
     .executeTakeFirstOrThrow();
 }
 
-/** Sets each stage's position to its index in `orderedIds` (only rows whose position changes are touched). */
+/**
+ * Sets each stage's position to its index in `orderedIds` (only rows whose position changes are touched;
+ * `exceptId`: a stage the caller updates itself, so its version moves once).
+ */
 export async function renumberStages(
   db: Db,
   tenantId: string,
   orderedIds: readonly string[],
   actorId: string | null,
+  exceptId?: string,
 ): Promise<void> {
-  if (orderedIds.length === 0) return;
-  const values = sql.join(orderedIds.map((id, i) => sql`(${id}::uuid, ${i}::int)`));
+  const entries = orderedIds.map((id, i) => [id, i] as const).filter(([id]) => id !== exceptId);
+  if (entries.length === 0) return;
+  const values = sql.join(entries.map(([id, i]) => sql`(${id}::uuid, ${i}::int)`));
   await sql`
     UPDATE crm_core.crm_pipeline_stages s
     SET position = v.pos, version = s.version + 1, updated_at = now(), updated_by = ${actorId}::uuid

@@ -605,7 +605,10 @@ export async function updateStage(
         const wouldBe = { ...before, ...changes, category, outcome, position: targetPosition };
         if (Object.keys(diffRecords(before, wouldBe, ['updated_at', 'version'])).length === 0) return before;
 
-        if (position !== undefined) await renumberStages(uow.trx, tenantId, newOrder, actor.userId);
+        if (position !== undefined) {
+          await renumberStages(uow.trx, tenantId, newOrder, actor.userId, stageId);
+          patch.position = targetPosition;
+        }
         const updated = await updateStageRow(uow.trx, tenantId, stageId, {
           ...patch,
           updated_by: actor.userId,
