@@ -65,7 +65,8 @@ const NEGATIVE_CODES = new Set(['ENODATA', 'ENOTFOUND', 'NOTFOUND', 'NODATA']);
  */
 export class DnsMxResolver implements MxResolver {
   private readonly cache = new Map<string, { status: MxLookup; expires: number }>();
-  private readonly resolver: dns.Resolver;
+  private readonly query: (domain: string) => Promise<{ exchange: string }[]>;
+  private readonly cancel: () => void;
 
   constructor(
     private readonly options: {
@@ -74,10 +75,19 @@ export class DnsMxResolver implements MxResolver {
       ttlMs?: number;
       failureTtlMs?: number;
       now?: () => number;
+      /** The MX query itself (tests replace it; never real DNS in tests). */
+      resolveMx?: (domain: string) => Promise<{ exchange: string }[]>;
     } = {},
   ) {
-    // c-ares' own timeout/tries, so a dead server is not retried for tens of seconds behind our back.
-    this.resolver = new dns.Resolver({ timeout: options.timeoutMs ?? 1500, tries: 1 });
+    if (options.resolveMx) {
+      this.query = options.resolveMx;
+      this.cancel = () => {};
+    } else {
+      // c-ares' own timeout/tries, so a dead server is not retried for tens of seconds behind our back.
+      const resolver = new dns.Resolver({ timeout: options.timeoutMs ?? 1500, tries: 1 });
+      this.query = (domain) => resolver.resolveMx(domain);
+      this.cancel = () => resolver.cancel();
+    }
   }
 
   private now(): number {
@@ -112,12 +122,12 @@ export class DnsMxResolver implements MxResolver {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<MxLookup>((resolve) => {
       timer = setTimeout(() => {
-        this.resolver.cancel();
+        this.cancel();
         resolve('unresolvable');
       }, timeoutMs);
       timer.unref();
     });
-    const query = this.resolver.resolveMx(domain).then(
+    const query = this.query(domain).then(
       (records): MxLookup =>
         records.some((r) => r.exchange !== '' && r.exchange !== '.') ? 'valid' : 'no_mx',
       (err: NodeJS.ErrnoException): MxLookup =>

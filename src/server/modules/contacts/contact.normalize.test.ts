@@ -362,16 +362,62 @@ describe('MX check', () => {
     expect(await checkMx(new FakeMxResolver({ 'nomail.vn': 'no_mx' }), 'nomail.vn')).toBe('no_mx');
   });
 
-  it('the DNS adapter caches answers and gives up after its timeout', async () => {
-    // A resolver pointed at a blackhole address: the lookup must end within the timeout.
-    const r = new DnsMxResolver({ timeoutMs: 100 });
-    (r as unknown as { resolver: { setServers(s: string[]): void } }).resolver.setServers(['192.0.2.1']);
+  const dnsError = (code: string) => Object.assign(new Error(code), { code });
+
+  it('the DNS adapter maps answers and errors, and gives up after its timeout', async () => {
+    const answers: Record<string, () => Promise<{ exchange: string }[]>> = {
+      'acme.vn': async () => [{ exchange: 'mx.acme.vn' }],
+      'null-mx.vn': async () => [{ exchange: '' }],
+      'nodata.vn': async () => Promise.reject(dnsError('ENODATA')),
+      'nxdomain.vn': async () => Promise.reject(dnsError('ENOTFOUND')),
+      'servfail.vn': async () => Promise.reject(dnsError('ESERVFAIL')),
+      'slow.vn': () => new Promise(() => {}),
+    };
+    const r = new DnsMxResolver({
+      timeoutMs: 50,
+      resolveMx: (d) => (answers[d] ?? (async () => Promise.reject(dnsError('ENOTFOUND'))))(),
+    });
+    expect(await r.resolveMx('acme.vn')).toBe('valid');
+    expect(await r.resolveMx('null-mx.vn')).toBe('no_mx');
+    expect(await r.resolveMx('nodata.vn')).toBe('no_mx');
+    expect(await r.resolveMx('nxdomain.vn')).toBe('no_mx');
+    expect(await r.resolveMx('servfail.vn')).toBe('unresolvable');
     const started = Date.now();
-    expect(await r.resolveMx('example.invalid')).toBe('unresolvable');
+    expect(await r.resolveMx('slow.vn')).toBe('unresolvable');
     expect(Date.now() - started).toBeLessThan(1000);
-    // cached: the second call answers at once
-    const again = Date.now();
-    expect(await r.resolveMx('EXAMPLE.invalid')).toBe('unresolvable');
-    expect(Date.now() - again).toBeLessThan(20);
+  });
+
+  it('the DNS adapter caches per domain, briefly for failures, and evicts the least recently used', async () => {
+    let now = 0;
+    const calls: string[] = [];
+    let fail = true;
+    const r = new DnsMxResolver({
+      maxEntries: 2,
+      ttlMs: 1000,
+      failureTtlMs: 10,
+      now: () => now,
+      resolveMx: async (d) => {
+        calls.push(d);
+        if (d === 'flaky.vn' && fail) throw dnsError('ETIMEOUT');
+        return [{ exchange: `mx.${d}` }];
+      },
+    });
+    expect(await r.resolveMx('a.vn')).toBe('valid');
+    expect(await r.resolveMx('A.VN')).toBe('valid');
+    expect(calls).toEqual(['a.vn']);
+    expect(await r.resolveMx('flaky.vn')).toBe('unresolvable');
+    fail = false;
+    expect(await r.resolveMx('flaky.vn')).toBe('unresolvable'); // cached failure
+    now = 11;
+    expect(await r.resolveMx('flaky.vn')).toBe('valid'); // failure TTL over
+    expect(calls).toEqual(['a.vn', 'flaky.vn', 'flaky.vn']);
+    // a.vn, flaky.vn cached; touching a.vn makes flaky.vn the oldest, evicted by b.vn
+    await r.resolveMx('a.vn');
+    await r.resolveMx('b.vn');
+    await r.resolveMx('flaky.vn');
+    expect(calls).toEqual(['a.vn', 'flaky.vn', 'flaky.vn', 'b.vn', 'flaky.vn']);
+    now = 2000;
+    await r.resolveMx('b.vn');
+    expect(calls.at(-1)).toBe('b.vn'); // TTL over
   });
 });

@@ -176,7 +176,7 @@ export const contactRoutes =
             'Takes an unowned contact. One owned by someone else answers 409 `contact_claimed`, except for ' +
             'managers and admins, who take it over (recorded). Claiming your own contact changes nothing.',
           params: contactIdParamsSchema,
-          body: ownershipActionSchema.optional(),
+          body: ownershipActionSchema.nullish(),
           response: {
             200: contactResponseSchema,
             409: problemSchema,
@@ -206,7 +206,7 @@ export const contactRoutes =
           summary: 'Release a contact (no owner)',
           description: 'By its owner, a manager or an admin. Releasing an unowned contact changes nothing.',
           params: contactIdParamsSchema,
-          body: ownershipActionSchema.optional(),
+          body: ownershipActionSchema.nullish(),
           response: { 200: contactResponseSchema, 412: problemSchema, ...problemResponses },
         },
       },

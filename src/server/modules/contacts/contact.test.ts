@@ -685,6 +685,13 @@ describe('ownership', () => {
     expect(claimed.body).toMatchObject({ owner_id: rep.userId, version: 2 });
     expect(claimed.body.claimed_at).not.toBeNull();
     expect(claimed.body.abilities).toEqual(['update', 'delete', 'release']);
+    // a bodiless POST works too (the body only carries an optional version)
+    const bare = await t.app.inject({
+      method: 'POST',
+      url: `${BASE}/${c.id}/claim`,
+      headers: { authorization: `Bearer ${rep.token}` },
+    });
+    expect(bare.statusCode, bare.body).toBe(200);
     // again by the owner: no-op
     const again = await rep.client.post<ContactJson>(`${BASE}/${c.id}/claim`);
     expect(again.body.version).toBe(2);
