@@ -196,4 +196,21 @@ describe('search indexes under RLS', () => {
       /Index (Only )?Scan using crm_contact_channels_value_idx/,
     );
   });
+
+  it('joins a page of ids back by primary key, not by scanning the workspace', async () => {
+    // The statement of search.repository.ts searchContactsByName: without the LIMIT around the function
+    // the planner assumed 1,000 rows and hash-joined a sequential scan of every contact.
+    const plan = await t.db.read(ws.id, (k) =>
+      sql<{ 'QUERY PLAN': string }>`EXPLAIN
+        SELECT c.id, c.display_name, a.name AS account_name
+        FROM (SELECT * FROM crm_core.crm_contact_search('acme', 6) LIMIT 6) h
+        JOIN crm_core.crm_contacts c ON c.tenant_id = ${ws.id}::uuid AND c.id = h.id
+        LEFT JOIN crm_core.crm_accounts a
+          ON a.tenant_id = ${ws.id}::uuid AND a.id = c.account_id AND a.deleted_at IS NULL
+        ORDER BY h.rank, h.name_fold COLLATE "C", h.id`.execute(k),
+    );
+    const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
+    expect(text, `${ENGINE}:\n${text}`).toMatch(/Index Scan using crm_contacts_pkey/);
+    expect(text).not.toMatch(/Seq Scan on crm_contacts/);
+  });
 });

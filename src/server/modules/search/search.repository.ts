@@ -8,6 +8,10 @@ import { dealVisibleSql } from '../deals/deal.visibility.js';
  * 0003 and 0009; the index stays usable under RLS, DESIGN §10) returns the ids of one ranked page, and
  * the rows are joined back through RLS as the app role — so the function can only ever point at rows
  * the caller could read anyway. Results keep the function's order (rank, folded name, id).
+ *
+ * Each function call is wrapped in `(SELECT … LIMIT n)`: the planner assumes a set-returning function
+ * yields 1,000 rows and then hash-joins the whole workspace's table (a sequential scan of 300k
+ * contacts per request); with the LIMIT it expects n rows and looks each one up by primary key.
  */
 
 export interface AccountHitRow {
@@ -25,7 +29,8 @@ export async function searchAccounts(
 ): Promise<AccountHitRow[]> {
   const r = await sql<AccountHitRow>`
     SELECT a.id, a.name, a.vn_mst, a.legal_type
-    FROM crm_core.crm_account_search(${q}, '{}'::jsonb, NULL, NULL, NULL, ${limit}::int) h
+    FROM (SELECT * FROM crm_core.crm_account_search(${q}, '{}'::jsonb, NULL, NULL, NULL, ${limit}::int)
+      LIMIT ${limit}::int) h
     JOIN crm_core.crm_accounts a ON a.tenant_id = ${tenantId}::uuid AND a.id = h.id
     ORDER BY h.rank, h.name_fold COLLATE "C", h.id`.execute(db);
   return r.rows;
@@ -52,7 +57,7 @@ export async function searchContactsByName(
   const r = await sql<ContactHitRow>`
     SELECT c.id, c.display_name, c.title, a.id AS account_id, a.name AS account_name,
            NULL::uuid AS channel_id, NULL::text AS channel_kind, NULL::text AS channel_value
-    FROM crm_core.crm_contact_search(${q}, ${limit}::int) h
+    FROM (SELECT * FROM crm_core.crm_contact_search(${q}, ${limit}::int) LIMIT ${limit}::int) h
     JOIN crm_core.crm_contacts c ON c.tenant_id = ${tenantId}::uuid AND c.id = h.id
     LEFT JOIN crm_core.crm_accounts a
       ON a.tenant_id = ${tenantId}::uuid AND a.id = c.account_id AND a.deleted_at IS NULL
@@ -74,8 +79,8 @@ export async function searchContactsByChannel(
   const r = await sql<ContactHitRow>`
     SELECT c.id, c.display_name, c.title, a.id AS account_id, a.name AS account_name,
            h.channel_id, h.kind AS channel_kind, h.value AS channel_value
-    FROM crm_core.crm_contact_channel_search(${value}, ${opts.prefix}, ${sql.val([...opts.kinds])}::text[],
-      ${limit}::int) h
+    FROM (SELECT * FROM crm_core.crm_contact_channel_search(${value}, ${opts.prefix},
+      ${sql.val([...opts.kinds])}::text[], ${limit}::int) LIMIT ${limit}::int) h
     JOIN crm_core.crm_contacts c ON c.tenant_id = ${tenantId}::uuid AND c.id = h.contact_id
     LEFT JOIN crm_core.crm_accounts a
       ON a.tenant_id = ${tenantId}::uuid AND a.id = c.account_id AND a.deleted_at IS NULL
@@ -113,7 +118,8 @@ export async function searchDeals(
     SELECT d.id, d.name, d.amount_minor, d.currency, d.status,
            s.id AS stage_id, s.code AS stage_code, s.name_vi AS stage_name_vi, s.name_en AS stage_name_en,
            a.id AS account_id, a.name AS account_name
-    FROM crm_core.crm_deal_search(${q}, ${actor.userId}::uuid, ${actor.role}::text, ${limit}::int) h
+    FROM (SELECT * FROM crm_core.crm_deal_search(${q}, ${actor.userId}::uuid, ${actor.role}::text, ${limit}::int)
+      LIMIT ${limit}::int) h
     JOIN crm_core.crm_deals d ON d.tenant_id = ${tenantId}::uuid AND d.id = h.id
     JOIN crm_core.crm_pipeline_stages s ON s.tenant_id = ${tenantId}::uuid AND s.id = d.stage_id
     LEFT JOIN crm_core.crm_accounts a
