@@ -332,8 +332,18 @@ describe('MX status', () => {
         ['new@fresh.vn', 'valid'],
       ]);
       expect(fake.calls).toEqual(['fresh.vn']);
+
+      // EMAIL_MX_CHECK=off and no injected resolver: nothing is looked up, the status says so.
+      t.platform.mxResolver = undefined;
+      t.platform.config.EMAIL_MX_CHECK = 'off';
+      const off = await ws.admin.client.post<ContactJson>(BASE, {
+        display_name: 'C',
+        channels: [{ kind: 'email', value: 'c@acme.vn' }],
+      });
+      expect(off.body.channels[0]).toMatchObject({ mx_status: 'unchecked', mx_checked_at: null });
     } finally {
       t.platform.mxResolver = saved;
+      t.platform.config.EMAIL_MX_CHECK = 'dns';
     }
   });
 });
