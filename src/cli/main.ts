@@ -84,7 +84,7 @@ program
   .action(async (opts: { json?: boolean; accounts?: number; contactsPerAccount?: number }) => {
     const config = loadConfig();
     const { buildApp } = await import('../server/app.js');
-    const { generateDemoPassword, seedDemo } = await import('../server/seed/demo.js');
+    const { generateDemoPassword, seedDemo, seedDemoStories } = await import('../server/seed/demo.js');
     const demo = await withDb(async (db) => {
       await migrateUp(db);
       const { app, platform } = await buildApp({ config: { ...config, LOG_LEVEL: 'warn' }, db });
@@ -93,6 +93,7 @@ program
           platform,
           devSecret(config.dataDir, 'demoPassword', generateDemoPassword).value,
         );
+        await seedDemoStories(platform);
         if (opts.accounts === undefined) return seeded;
         const { seedVolume, DEFAULT_VOLUME } = await import('../server/seed/bulk.js');
         const { demoWorkspaceIds } = await import('../server/seed/demo.js');

@@ -5,7 +5,7 @@ import { createDatabase, databaseOptions } from './platform/db/database.js';
 import { migrateUp } from './platform/db/migrate.js';
 import { Housekeeping } from './platform/jobs/housekeeping.js';
 import { loadConfigOrExit, onShutdownSignal, runMain } from './platform/process.js';
-import { generateDemoPassword, seedDemo } from './seed/demo.js';
+import { generateDemoPassword, seedDemo, seedDemoStories } from './seed/demo.js';
 
 /**
  * HTTP entry: configuration → database (PGlite in DATA_DIR unless DATABASE_URL) → migrations → demo
@@ -66,6 +66,12 @@ async function main(): Promise<void> {
     );
   }
   process.stdout.write(`${lines.join('\n')}\n\n`);
+  if (demo) {
+    seedDemoStories(platform).then(
+      (r) => r.seeded && log.info('demo contacts, deals and timeline seeded'),
+      (err: unknown) => log.warn({ err }, 'demo contacts and deals could not be seeded'),
+    );
+  }
 
   onShutdownSignal(async (signal) => {
     log.info({ signal }, 'shutting down');
