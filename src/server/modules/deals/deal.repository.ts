@@ -90,10 +90,11 @@ const VIEW_COLUMNS = sql`d.*, s.code AS stage_code, s.name_vi AS stage_name_vi, 
   s.category AS stage_category, s.default_probability AS stage_default_probability, ${CONTACTS_AGG} AS contacts`;
 
 /**
- * One deal with its stage and contacts. `forUpdate` first locks the deal row alone, then reads the view
- * in a new statement: locking through the join would, under READ COMMITTED, re-check the join against the
- * stage row of the old snapshot after a concurrent move and drop the row (a spurious "not found"), and
- * the second statement's snapshot sees what the previous lock holder committed (fresh contacts too).
+ * One deal with its stage and contacts. `forUpdate` locks the deal row (not its stage) for the rest of
+ * the transaction, in the same round trip: the lock is taken in a CTE on the deal alone, because locking
+ * through the join would, under READ COMMITTED, re-check the join against the old stage row after a
+ * concurrent move and drop the row (a spurious "not found" on PostgreSQL). The CTE returns the latest
+ * committed version of the row; the stage and contacts joined to it come from the statement's snapshot.
  * Concurrent writers of the same deal queue on the lock and then see its new version.
  */
 export async function findDealView(
@@ -102,21 +103,18 @@ export async function findDealView(
   id: string,
   options: { forUpdate?: boolean } = {},
 ): Promise<DealView | undefined> {
-  if (options.forUpdate) {
-    const locked = await db
-      .selectFrom(T)
-      .select('id')
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', id)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!locked) return undefined;
-  }
-  const r = await sql<DealViewSqlRow>`
-    SELECT ${VIEW_COLUMNS}
-    FROM crm_core.crm_deals d
-    JOIN crm_core.crm_pipeline_stages s ON s.tenant_id = d.tenant_id AND s.id = d.stage_id
-    WHERE d.tenant_id = ${tenantId} AND d.id = ${id}`.execute(db);
+  const r = options.forUpdate
+    ? await sql<DealViewSqlRow>`
+      WITH locked AS MATERIALIZED (
+        SELECT * FROM crm_core.crm_deals WHERE tenant_id = ${tenantId} AND id = ${id} FOR UPDATE)
+      SELECT ${VIEW_COLUMNS}
+      FROM locked d
+      JOIN crm_core.crm_pipeline_stages s ON s.tenant_id = d.tenant_id AND s.id = d.stage_id`.execute(db)
+    : await sql<DealViewSqlRow>`
+      SELECT ${VIEW_COLUMNS}
+      FROM crm_core.crm_deals d
+      JOIN crm_core.crm_pipeline_stages s ON s.tenant_id = d.tenant_id AND s.id = d.stage_id
+      WHERE d.tenant_id = ${tenantId} AND d.id = ${id}`.execute(db);
   const row = r.rows[0];
   return row ? toView(row) : undefined;
 }

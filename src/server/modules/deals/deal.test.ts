@@ -436,6 +436,23 @@ describe('update', () => {
     );
     expect(res.status).toBe(403);
     expect(res.body.code).toBe('insufficient_scope');
+    // Moving into a won/lost stage is closing too: crm.write alone is not enough.
+    const stages = await stagesOf(t, ws);
+    const lost = await writer.client.post<ProblemDocument>(
+      `${BASE}/${deal.id}/move`,
+      { stage_id: stages.cancelled, version: 1 },
+      { 'idempotency-key': 'k2' },
+    );
+    expect(lost.status).toBe(403);
+    expect(lost.body.code).toBe('insufficient_scope');
+    const open = await writer.client.post<DealJson>(
+      `${BASE}/${deal.id}/move`,
+      { stage_id: stages.discovery, version: 1 },
+      { 'idempotency-key': 'k3' },
+    );
+    expect(open.status, open.raw).toBe(200);
+    const audit = await auditOf(t, ws, deal.id);
+    expect(audit.at(-1)?.actor.type).toBe('api_key');
   });
 });
 
