@@ -1,13 +1,19 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dealFor } from '../../../../test/factories/deals.js';
+import {
+  BASE,
+  contactFor,
+  dealFor,
+  defaultPipelineId,
+  stagesOf,
+  UNKNOWN_ID,
+} from '../../../../test/factories/deals.js';
 import { accountFor, addMember, createWorkspace, type TestWorkspace } from '../../../../test/factories.js';
 import { type TestApp, testApp } from '../../../../test/helpers.js';
 import { newId } from '../../platform/ids.js';
 import { dateIn } from '../currencies/currency.money.js';
 import type { BoardJson } from './deal.board.js';
 import type { DealJson } from './deal.presenter.js';
-import { BASE, contactFor, defaultPipelineId, stagesOf, UNKNOWN_ID } from './deal.testkit.js';
 
 /**
  * The pipeline board: stages in order with capped cards, counts and totals over all matching deals,

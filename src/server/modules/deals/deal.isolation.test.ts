@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dealFor } from '../../../../test/factories/deals.js';
+import { BASE, dealFor, defaultPipelineId, stagesOf } from '../../../../test/factories/deals.js';
 import { addMember, createWorkspace, type TestMember } from '../../../../test/factories.js';
 import type { Client, TestApp } from '../../../../test/helpers.js';
 import { testApp } from '../../../../test/helpers.js';
 import type { BoardJson } from './deal.board.js';
 import type { DealJson } from './deal.presenter.js';
 import type { DealPage } from './deal.service.js';
-import { BASE, defaultPipelineId, stagesOf } from './deal.testkit.js';
 
 /**
  * The per-deal ACL and tenant isolation: a restricted deal is "not found" on every deal route for a

@@ -1,20 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dealFor } from '../../../../test/factories/deals.js';
-import { accountFor, addMember, createWorkspace, type TestWorkspace } from '../../../../test/factories.js';
-import { type TestApp, testApp } from '../../../../test/helpers.js';
-import type { ProblemDocument } from '../../platform/http/problem.js';
-import type { DealJson } from './deal.presenter.js';
-import type { StageHistoryEntry } from './deal.service.js';
 import {
   activitiesOf,
   auditOf,
   BASE,
   contactFor,
+  dealFor,
   fieldsOf,
   outboxOf,
   stagesOf,
   writeCounts,
-} from './deal.testkit.js';
+} from '../../../../test/factories/deals.js';
+import { accountFor, addMember, createWorkspace, type TestWorkspace } from '../../../../test/factories.js';
+import { type TestApp, testApp } from '../../../../test/helpers.js';
+import type { ProblemDocument } from '../../platform/http/problem.js';
+import type { DealJson } from './deal.presenter.js';
+import type { StageHistoryEntry } from './deal.service.js';
 
 /**
  * Moves and closing: the pipeline's rules (every unmet rule listed), filling missing fields in the move,

@@ -1,22 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dealFor } from '../../../../test/factories/deals.js';
-import { accountFor, addMember, apiKeyFor, createWorkspace } from '../../../../test/factories.js';
-import { type TestApp, testApp } from '../../../../test/helpers.js';
-import type { ProblemDocument } from '../../platform/http/problem.js';
-import type { DealJson } from './deal.presenter.js';
-import type { DealPage } from './deal.service.js';
 import {
   activitiesOf,
   auditOf,
   BASE,
   contactFor,
+  dealFor,
   defaultPipelineId,
   fieldsOf,
   outboxOf,
   stagesOf,
   UNKNOWN_ID,
   writeCounts,
-} from './deal.testkit.js';
+} from '../../../../test/factories/deals.js';
+import { accountFor, addMember, apiKeyFor, createWorkspace } from '../../../../test/factories.js';
+import { type TestApp, testApp } from '../../../../test/helpers.js';
+import type { ProblemDocument } from '../../platform/http/problem.js';
+import type { DealJson } from './deal.presenter.js';
+import type { DealPage } from './deal.service.js';
 
 /**
  * The deals REST API end to end: create with defaults and references, 422s naming fields, get/list with
