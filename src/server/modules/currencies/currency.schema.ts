@@ -10,10 +10,10 @@ import { LIMITS } from '../../../shared/limits.js';
 export const rateSchema = z
   .string()
   .trim()
-  .regex(
-    /^\d{1,14}(\.\d{1,10})?$/,
-    'must be a decimal string such as "25400" or "25400.55" (at most 10 decimals)',
-  )
+  .regex(/^\d{1,14}(\.\d{1,10})?$/, {
+    message: 'must be a decimal string such as "25400" or "25400.55" (at most 10 decimals)',
+    abort: true,
+  })
   .refine((v) => /[1-9]/.test(v), 'must be greater than 0');
 
 export const currencySchema = z
@@ -29,8 +29,8 @@ function isRealDate(v: string): boolean {
 
 export const dateSchema = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD')
-  .refine(isRealDate, 'must be a real calendar date')
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'must be a date as YYYY-MM-DD', abort: true })
+  .refine(isRealDate, { message: 'must be a real calendar date', abort: true })
   .refine((v) => v >= '1900-01-01' && v <= '2999-12-31', 'must be between 1900 and 2999');
 
 const NO_NUL = { message: 'must not contain the NUL character (U+0000)' } as const;
@@ -75,7 +75,7 @@ export const convertQuerySchema = z.strictObject({
   /** Integer minor units of `currency` (VND: đồng; USD: cents). A string in the URL; ≤ 2^53 − 1. */
   amount_minor: z
     .string()
-    .regex(/^-?\d{1,16}$/, 'must be an integer number of minor units')
+    .regex(/^-?\d{1,16}$/, { message: 'must be an integer number of minor units', abort: true })
     .refine((v) => Number.isSafeInteger(Number(v)), 'must be at most 9007199254740991'),
   currency: currencySchema,
   /** The day whose rate applies (default: today in the workspace's time zone). */
