@@ -4,6 +4,7 @@ import { addMember, apiKeyFor, createWorkspace, type TestWorkspace } from '../..
 import { type TestApp, testApp } from '../../../../test/helpers.js';
 import type { ProblemDocument } from '../../platform/http/problem.js';
 import { DEFAULT_USD_RATE } from '../workspaces/workspace.provision.js';
+import { loadRates, totalInBase } from './currency.money.js';
 import type { RateJson } from './currency.presenter.js';
 import type { ConversionJson, RatePage } from './currency.service.js';
 
@@ -387,5 +388,47 @@ describe('audit and events', () => {
     expect(events[1]?.payload.data.changes).toEqual(audit[1]?.diff);
     const chain = await ws.admin.client.get<{ ok: boolean }>('/crm/v1/audit/verify');
     expect(chain.body.ok).toBe(true);
+  });
+});
+
+describe('totals at the rate valid on a date (loadRates + totalInBase over this table)', () => {
+  it('earlier and later effective dates, several currencies, a deleted rate ignored', async () => {
+    const ws = await createWorkspace(t);
+    await add(ws, { currency: 'USD', rate: '24500', effective_date: '2025-10-01' });
+    await add(ws, { currency: 'USD', rate: '26000', effective_date: '2026-07-01' });
+    await add(ws, { currency: 'EUR', rate: '28000.5', effective_date: '2026-03-01' });
+    const gone = await add(ws, { currency: 'USD', rate: '99999', effective_date: '2026-02-01' });
+    expect((await ws.admin.client.delete(`${BASE}/${gone.id}`)).status).toBe(200);
+    const amounts = [
+      { currency: 'VND', amount_minor: 10_000_000 },
+      { currency: 'USD', amount_minor: 100_00 },
+      { currency: 'EUR', amount_minor: 10_00 },
+    ];
+    const totalOn = async (on: string) =>
+      totalInBase('VND', amounts, await t.db.read(ws.id, (db) => loadRates(db, 'VND', on)));
+
+    // Before any EUR rate: the total is withheld, never a raw sum.
+    const feb = await totalOn('2026-02-15');
+    expect(feb).toMatchObject({ amount_minor: null, missing_rates: ['EUR'] });
+    expect(feb.rates).toEqual([{ currency: 'USD', rate: '25400', effective_date: '2026-01-01' }]);
+
+    const dec = await totalOn('2025-12-31');
+    expect(dec.rates.map((r) => r.rate)).toEqual(['24500']);
+
+    // 10,000,000 + 100 × 25,400 + 10 × 28,000.5
+    const june = await totalOn('2026-06-30');
+    expect(june.amount_minor).toBe(10_000_000 + 2_540_000 + 280_005);
+    expect(june.breakdown).toEqual([
+      { currency: 'VND', amount_minor: 10_000_000 },
+      { currency: 'EUR', amount_minor: 1000 },
+      { currency: 'USD', amount_minor: 10000 },
+    ]);
+    // the later USD rate applies from its own day on
+    const july = await totalOn('2026-07-01');
+    expect(july.amount_minor).toBe(10_000_000 + 2_600_000 + 280_005);
+    expect(july.rates).toEqual([
+      { currency: 'EUR', rate: '28000.5', effective_date: '2026-03-01' },
+      { currency: 'USD', rate: '26000', effective_date: '2026-07-01' },
+    ]);
   });
 });

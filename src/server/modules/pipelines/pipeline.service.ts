@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { AppPlatform, DB } from '../../db.js';
 import { diffRecords, type FieldDiff } from '../../platform/audit/audit.js';
 import { requirePermission } from '../../platform/auth/actor.js';
-import { sqlState, UNIQUE_VIOLATION } from '../../platform/db/errors.js';
+import { sqlState, UNIQUE_VIOLATION, violatedConstraint } from '../../platform/db/errors.js';
 import { AppError, fieldError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import type { RequestContext, UnitOfWork } from '../../platform/unit-of-work.js';
@@ -116,8 +116,11 @@ async function mapUnique<T>(run: () => Promise<T>, err: () => AppError): Promise
   try {
     return await run();
   } catch (e) {
-    if (sqlState(e) === UNIQUE_VIOLATION) throw err();
-    throw e;
+    if (sqlState(e) !== UNIQUE_VIOLATION) throw e;
+    if (violatedConstraint(e) === 'crm_pipelines_default_idx') {
+      throw new AppError('conflict', 'The default pipeline was changed at the same time; reload and retry');
+    }
+    throw err();
   }
 }
 
@@ -158,21 +161,29 @@ async function loadForWrite(
   return row;
 }
 
-/** Makes `keepId` the only default: the current default (if another) is unset, audited and announced. */
+/**
+ * Makes `keepId` the only default: the current default (if another) is unset, audited and announced.
+ * Two admins switching at once: the second waits on the first's lock of the old default, then finds it
+ * no longer default, so it looks again (a new statement sees the first's commit) and unsets the new one.
+ */
 async function unsetOtherDefault(uow: Uow, ctx: RequestContext, keepId: string | null): Promise<void> {
   const tenantId = ctx.actor.workspaceId;
-  const current = await defaultPipeline(uow.trx, tenantId);
-  if (!current || current.id === keepId) return;
-  const locked = await findPipeline(uow.trx, tenantId, current.id, { lock: 'update' });
-  if (!locked) return;
-  const updated = await updatePipelineRow(uow.trx, tenantId, locked.id, locked.version, {
-    is_default: false,
-    updated_by: ctx.actor.userId,
-  });
-  if (!updated) throw new AppError('version_conflict', 'The default pipeline changed concurrently; retry');
-  const diff = { is_default: { from: true, to: false } };
-  uow.audit({ action: 'pipeline.updated', entityType: 'pipeline', entityId: updated.id, diff });
-  uow.emit(pipelineUpdated(pipelineSnapshot(updated), diff));
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const current = await defaultPipeline(uow.trx, tenantId);
+    if (!current || current.id === keepId) return;
+    const locked = await findPipeline(uow.trx, tenantId, current.id, { lock: 'update' });
+    if (!locked?.is_default || locked.deleted_at) continue;
+    const updated = await updatePipelineRow(uow.trx, tenantId, locked.id, locked.version, {
+      is_default: false,
+      updated_by: ctx.actor.userId,
+    });
+    if (!updated) throw new AppError('version_conflict', 'The default pipeline changed concurrently; retry');
+    const diff = { is_default: { from: true, to: false } };
+    uow.audit({ action: 'pipeline.updated', entityType: 'pipeline', entityId: updated.id, diff });
+    uow.emit(pipelineUpdated(pipelineSnapshot(updated), diff));
+    return;
+  }
+  throw new AppError('conflict', 'The default pipeline keeps changing; reload and retry');
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -634,3 +634,27 @@ describe('stage audit and events', () => {
     expect(topics).toEqual(['pipeline.stage_created', 'pipeline.stage_updated', 'pipeline.stage_deleted']);
   });
 });
+
+describe('concurrent edits of one pipeline', () => {
+  it('stage inserts and default switches serialize: positions stay 0..n-1, exactly one default', async () => {
+    const ws = await createWorkspace(t);
+    const p = await defaultOf(ws);
+    const results = await Promise.all(
+      ['c1', 'c2', 'c3', 'c4'].map((code, i) =>
+        ws.admin.client.post<StageJson>(`${BASE}/${p.id}/stages`, newStage(code, { position: i % 2 })),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual([201, 201, 201, 201]);
+    const after = await get(ws, p.id);
+    expect(after.stages.map((s) => s.position)).toEqual(after.stages.map((_, i) => i));
+    expect(after.stages).toHaveLength(11);
+
+    const others = [await pipelineFor(t, ws.admin), await pipelineFor(t, ws.admin)];
+    const switches = await Promise.all(
+      others.map((o) => ws.admin.client.patch<PipelineJson>(`${BASE}/${o.id}`, { is_default: true })),
+    );
+    expect(switches.map((r) => r.status)).toEqual([200, 200]);
+    const list = await ws.admin.client.get<{ data: PipelineJson[] }>(BASE);
+    expect(list.body.data.filter((x) => x.is_default)).toHaveLength(1);
+  });
+});
