@@ -46,3 +46,22 @@ export function checkOutcome(
     `A stage of category ${category} must have outcome ${expected}`,
   );
 }
+
+/**
+ * A lost reason exists only on lost deals (the deals module clears it on any other move), so requiring
+ * it to enter an open or won stage would make that stage unreachable: refused, naming the entry.
+ */
+export function checkRequiredFields(
+  category: StageCategory,
+  requiredFields: readonly string[],
+  path: ReadonlyArray<string | number> = [],
+): void {
+  const i = requiredFields.indexOf('lost_reason');
+  if (i >= 0 && category !== 'lost') {
+    throw fieldError(
+      [...path, 'required_fields', i],
+      'lost_reason_needs_lost_stage',
+      'Only a lost stage can require lost_reason',
+    );
+  }
+}

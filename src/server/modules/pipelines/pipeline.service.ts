@@ -20,7 +20,7 @@ import {
   stageUpdated,
   transitionsChanged,
 } from './pipeline.events.js';
-import { checkOutcome, defaultOutcome } from './pipeline.policy.js';
+import { checkOutcome, checkRequiredFields, defaultOutcome } from './pipeline.policy.js';
 import {
   type PipelineJson,
   pipelineSnapshot,
@@ -252,6 +252,7 @@ function planFromInline(stages: readonly InlineStageInput[]): StagePlan[] {
     seen.set(s.code, i);
     const outcome = s.outcome === undefined ? defaultOutcome(s.category) : s.outcome;
     checkOutcome(s.category, outcome, path);
+    checkRequiredFields(s.category, s.required_fields, path);
     return {
       code: s.code,
       name_vi: s.name_vi,
@@ -507,6 +508,7 @@ export async function createStage(
   const tenantId = actor.workspaceId;
   const outcome = input.outcome === undefined ? defaultOutcome(input.category) : input.outcome;
   checkOutcome(input.category, outcome);
+  checkRequiredFields(input.category, input.required_fields);
   return mapUnique(
     () =>
       p.write(ctx, async (uow) => {
@@ -582,6 +584,7 @@ export async function updateStage(
               ? defaultOutcome(category)
               : current.outcome;
         checkOutcome(category, outcome);
+        checkRequiredFields(category, changes.required_fields ?? current.required_fields);
         const closing = category !== current.category || outcome !== current.outcome;
         if (closing && current.category === 'open' && category !== 'open') {
           const opens = stages.filter((s) => s.category === 'open').length;

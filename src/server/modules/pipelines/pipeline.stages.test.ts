@@ -178,6 +178,8 @@ describe('POST /pipelines/{id}/stages', () => {
         ['required_fields.1', 'required_fields.3'],
       ],
       [newStage('x', { allowed_roles: ['admin', 'owner'] }), ['allowed_roles.1']],
+      [newStage('x', { required_fields: ['amount', 'lost_reason'] }), ['required_fields.1']],
+      [newStage('x', { category: 'won', required_fields: ['lost_reason'] }), ['required_fields.0']],
       [newStage('x', { rotting_days: 4000 }), ['rotting_days']],
       [newStage('x', { position: -1 }), ['position']],
       [newStage('x', { name_vi: '' }), ['name_vi']],
@@ -273,6 +275,15 @@ describe('PATCH /pipelines/{id}/stages/{stageId}', () => {
     expect(toLost.body).toMatchObject({ category: 'lost', outcome: 'lost' });
     const toOpen = await ws.admin.client.patch<StageJson>(url(cancelled), { category: 'open' });
     expect(toOpen.body).toMatchObject({ category: 'open', outcome: null });
+    // closed_lost requires lost_reason: it cannot become an open stage while it does
+    const lostToOpen = await ws.admin.client.patch(url(stageBy(p, 'closed_lost')), { category: 'open' });
+    expect(lostToOpen.status).toBe(422);
+    expect(fieldsOf(lostToOpen.body)).toEqual(['required_fields.0']);
+    const both = await ws.admin.client.patch<StageJson>(url(stageBy(p, 'closed_lost')), {
+      category: 'open',
+      required_fields: [],
+    });
+    expect(both.status, both.raw).toBe(200);
 
     const closedWon = stageBy(p, 'closed_won');
     await insertDealRow(t, ws, p.id, closedWon);
