@@ -282,11 +282,14 @@ function resolveMoves(
   if (spec === 'linear') {
     return linearMoves(stages).map(([f, t]) => ({ from_stage_id: f.id, to_stage_id: t.id }));
   }
+  // A template's own moves are trusted data; a client's are reported by index when wrong.
+  const pairs: ReadonlyArray<readonly [string, string]> = Array.isArray(requested)
+    ? requested.map((m) => [m.from, m.to] as const)
+    : templateMoves === 'linear'
+      ? []
+      : templateMoves;
   const out = new Map<string, Move>();
-  spec.forEach((m, i) => {
-    const [fromCode, toCode] = Array.isArray(m)
-      ? m
-      : [(m as { from: string }).from, (m as { to: string }).to];
+  pairs.forEach(([fromCode, toCode], i) => {
     const from = byCode.get(fromCode);
     const to = byCode.get(toCode);
     const where = requested ? 'transitions' : 'template';
