@@ -4,6 +4,7 @@ import type { PipelineJson } from '../../src/server/modules/pipelines/pipeline.p
 import { createPipelineSchema } from '../../src/server/modules/pipelines/pipeline.schema.js';
 import { createPipeline } from '../../src/server/modules/pipelines/pipeline.service.js';
 import type { FieldDiff } from '../../src/server/platform/audit/audit.js';
+import { jsonb } from '../../src/server/platform/db/sql.js';
 import type { EventEnvelope } from '../../src/server/platform/events/outbox.js';
 import { newId } from '../../src/server/platform/ids.js';
 import type { TestMember, TestWorkspace } from '../factories.js';
@@ -70,7 +71,7 @@ export async function insertDealRow(
         owner_id: over.owner_id === undefined ? ws.admin.userId : over.owner_id,
         acl_mode: over.acl_mode ?? 'default',
         lead_source: null,
-        custom_fields: sql`'{}'::jsonb`,
+        custom_fields: jsonb({}),
         stage_entered_at: over.stage_entered_at ?? new Date(Date.now() - 60_000),
         created_by: ws.admin.userId,
         updated_by: ws.admin.userId,
