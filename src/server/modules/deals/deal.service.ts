@@ -476,6 +476,40 @@ const IGNORED_IN_DIFF = ['updated_at', 'version', 'updated_by'];
  * replaces the contact set. A PATCH that changes nothing writes nothing.
  * Errors: 412 on a stale If-Match/version; 403 on someone else's deal; 422 naming the field.
  */
+/**
+ * Seed 003's system timeline events for a deal edit: one entry per tag added or removed, and one when the
+ * owner changes — written in the edit's transaction, like every system entry.
+ */
+async function recordTagAndOwnerChanges(uow: Uow, before: DealView, after: DealView): Promise<void> {
+  const links = { accountId: after.account_id, contactId: after.primary_contact_id, dealId: after.id };
+  const had = new Set(before.tags);
+  const has = new Set(after.tags);
+  for (const tag of after.tags.filter((t) => !had.has(t))) {
+    await recordSystemActivity(uow, {
+      ...links,
+      kind: 'tag_added',
+      subject: `Tag added: ${tag}`,
+      metadata: { tag },
+    });
+  }
+  for (const tag of before.tags.filter((t) => !has.has(t))) {
+    await recordSystemActivity(uow, {
+      ...links,
+      kind: 'tag_removed',
+      subject: `Tag removed: ${tag}`,
+      metadata: { tag },
+    });
+  }
+  if (before.owner_id !== after.owner_id) {
+    await recordSystemActivity(uow, {
+      ...links,
+      kind: 'owner_changed',
+      subject: 'Owner changed',
+      metadata: { from_owner_id: before.owner_id, to_owner_id: after.owner_id },
+    });
+  }
+}
+
 export async function updateDeal(
   p: AppPlatform,
   ctx: RequestContext,
@@ -569,6 +603,7 @@ export async function updateDeal(
       const diff = diffRecords(before, after, IGNORED_IN_DIFF);
       uow.audit({ action: 'deal.updated', entityType: 'deal', entityId: id, diff });
       uow.emit(dealUpdated(after, diff));
+      await recordTagAndOwnerChanges(uow, current, next);
       return next;
     }),
   );

@@ -372,6 +372,27 @@ describe('update', () => {
     expect(events[1]?.payload.data.changes?.probability).toEqual({ from: 10, to: 65 });
   });
 
+  it('writes seed 003 timeline entries for tags added and removed and for a change of owner', async () => {
+    const ws = await createWorkspace(t);
+    const rep = await addMember(t, ws, 'sales_rep');
+    const deal = await dealFor(t, ws.admin, { tags: ['vip', 'q4'] });
+    const res = await ws.admin.client.patch<DealJson>(`${BASE}/${deal.id}`, {
+      tags: ['q4', 'renewal'],
+      owner_id: rep.userId,
+    });
+    expect(res.status).toBe(200);
+    const entries = (await activitiesOf(t, ws.id, deal.id)).filter((a) => a.kind !== 'deal_created');
+    expect(entries.map((a) => [a.kind, a.metadata])).toEqual(
+      expect.arrayContaining([
+        ['tag_added', { tag: 'renewal' }],
+        ['tag_removed', { tag: 'vip' }],
+        ['owner_changed', { from_owner_id: ws.admin.userId, to_owner_id: rep.userId }],
+      ]),
+    );
+    expect(entries).toHaveLength(3);
+    expect(entries.every((a) => a.source === 'system')).toBe(true);
+  });
+
   it('replaces the contact set when given, keeps the primary in it, and a no-op PATCH writes nothing', async () => {
     const ws = await createWorkspace(t);
     const [c1, c2, c3] = [await contactFor(t, ws), await contactFor(t, ws), await contactFor(t, ws)];
