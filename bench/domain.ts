@@ -141,12 +141,6 @@ export interface MovesResult {
   latencyMs: LatencySummary;
 }
 
-interface MoveContext {
-  deal: number;
-  versions: Map<string, number>;
-  stageOf: Map<string, string>;
-}
-
 /**
  * Closed loop: each connection cycles through its own deals, moving each one to the other stage with
  * the version the previous answer returned (the first version is read before the run).
@@ -187,11 +181,11 @@ export async function movesLoad(
           {
             method: 'POST',
             setupRequest: (request, context) => {
-              const c = context as Partial<MoveContext> & { slot?: number };
-              if (c.slot === undefined) c.slot = connectionIndex++;
-              const mine = data.moveDeals.slice(c.slot * perConnection, (c.slot + 1) * perConnection);
-              c.deal = ((c.deal ?? -1) + 1) % mine.length;
-              const deal = mine[c.deal];
+              // autocannon resets a connection's context after its last request, so a per-connection slot
+              // kept there was re-assigned on every request and ran past the deals ("no deal"). One cursor
+              // over all deals instead: a deal comes round again only after every other one (400 requests),
+              // long after its previous move answered, so two connections never move it at once.
+              const deal = data.moveDeals[connectionIndex++ % data.moveDeals.length];
               if (!deal) throw new Error('no deal');
               const to = stageOf.get(deal.id) === data.qualifyingId ? data.discoveryId : data.qualifyingId;
               (context as Record<string, unknown>).pending = { id: deal.id, to };

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertContact, insertDeal } from '../../../../test/factories/search.js';
-import { createWorkspace, type TestWorkspace } from '../../../../test/factories.js';
+import { accountFor, createWorkspace, type TestWorkspace } from '../../../../test/factories.js';
 import { ENGINE, type TestApp, testApp } from '../../../../test/helpers.js';
 import type { DB } from '../../db.js';
 import type { SearchResponse } from './search.schema.js';
@@ -106,7 +106,7 @@ describe('search indexes under RLS', () => {
     for (const fragment of [
       'WITH m AS MATERIALIZED (SELECT a.id, a.name_fold FROM crm_core.crm_contacts a WHERE a.tenant_id = $1 AND a.deleted_at IS NULL AND %s LIMIT 1000)',
       'SELECT m.id, %s, m.name_fold FROM m ORDER BY m.name_fold COLLATE "C", m.id LIMIT $6',
-      'SELECT a.id, %s, a.name_fold FROM crm_core.crm_contacts a WHERE a.tenant_id = $1 AND a.deleted_at IS NULL AND %s ORDER BY a.name_fold COLLATE "C", a.id LIMIT $6',
+      'SELECT a.id, CASE WHEN a.name_fold = $2 THEN 0 ELSE 1 END, a.name_fold FROM crm_core.crm_contacts a WHERE a.tenant_id = $1 AND a.deleted_at IS NULL AND a.name_fold COLLATE "C" >= $2 COLLATE "C" AND a.name_fold COLLATE "C" < $5 COLLATE "C" AND a.name_fold LIKE $3 ORDER BY a.name_fold COLLATE "C", a.id LIMIT $6',
       "format(' AND a.search_text LIKE %L'",
     ]) {
       expect(src, fragment).toContain(fragment);
@@ -132,8 +132,8 @@ describe('search indexes under RLS', () => {
       },
       prefix: {
         sql:
-          `SELECT a.id, 1, a.name_fold FROM crm_core.crm_contacts a WHERE ${base}` +
-          ' AND a.name_fold COLLATE "C" > $2 COLLATE "C" AND a.name_fold COLLATE "C" < $5 COLLATE "C"' +
+          `SELECT a.id, CASE WHEN a.name_fold = $2 THEN 0 ELSE 1 END, a.name_fold FROM crm_core.crm_contacts a WHERE ${base}` +
+          ' AND a.name_fold COLLATE "C" >= $2 COLLATE "C" AND a.name_fold COLLATE "C" < $5 COLLATE "C"' +
           ' AND a.name_fold LIKE $3 ORDER BY a.name_fold COLLATE "C", a.id LIMIT $6',
         types: TYPES,
         args,
@@ -148,7 +148,7 @@ describe('search indexes under RLS', () => {
     expect(p.word?.plan, `${ENGINE}:\n${p.word?.plan}`).toMatch(
       /Bitmap Index Scan on crm_contacts_search_idx/,
     );
-    expect(p.prefix?.rows).toBe(1); // Acme Holdings
+    expect(p.prefix?.rows).toBe(1); // Acme Holdings (no exact "acme")
     expect(p.prefix?.plan, `${ENGINE}:\n${p.prefix?.plan}`).toMatch(
       /Index (Only )?Scan using crm_contacts_name_idx/,
     );
@@ -173,6 +173,37 @@ describe('search indexes under RLS', () => {
     expect(p.anywhere?.rows).toBe(1); // Bigacme Person deal
     expect(p.anywhere?.plan, `${ENGINE}:\n${p.anywhere?.plan}`).toMatch(
       /Bitmap Index Scan on crm_deals_search_idx/,
+    );
+    expect(p.anywhere?.plan).not.toMatch(/Seq Scan/);
+  });
+
+  it('account quick search: the trigram index of the workspace partition for a sparse tier', async () => {
+    await accountFor(t, ws.admin, { name: 'Bigacme Trading' });
+    await t.db.owner(async (k) => {
+      await sql`INSERT INTO crm_core.crm_accounts (tenant_id, id, name)
+        SELECT ${ws.id}::uuid, gen_random_uuid(), 'Filler ' || md5(i::text) FROM generate_series(1, 3000) AS i`.execute(
+        k,
+      );
+      await sql`VACUUM ANALYZE crm_core.crm_accounts`.execute(k);
+    });
+    const src = await fnText('crm_core.crm_account_quick_search(text, int)');
+    expect(src).toContain(
+      'WITH m AS MATERIALIZED (SELECT a.id, a.name_fold FROM crm_core.crm_accounts a WHERE a.tenant_id = $1 AND a.deleted_at IS NULL AND %s LIMIT 1000)',
+    );
+    const base = 'a.tenant_id = $1 AND a.deleted_at IS NULL';
+    const p = await plans({
+      anywhere: {
+        sql:
+          `WITH m AS MATERIALIZED (SELECT a.id, a.name_fold FROM crm_core.crm_accounts a WHERE ${base}` +
+          " AND NOT a.search_text LIKE $4 AND NOT a.name_fold LIKE $3 AND true AND a.search_text LIKE '%acme%' LIMIT 1000)" +
+          ' SELECT m.id, 3, m.name_fold FROM m ORDER BY m.name_fold COLLATE "C", m.id LIMIT $6',
+        types: TYPES,
+        args: `'${ws.id}', 'acme', 'acme%', '% acme%', 'acmf', 6, NULL, NULL`,
+      },
+    });
+    expect(p.anywhere?.rows).toBe(1);
+    expect(p.anywhere?.plan, `${ENGINE}:\n${p.anywhere?.plan}`).toMatch(
+      /Bitmap Index Scan on crm_accounts_p\d{2}_tenant_id_search_text_idx/,
     );
     expect(p.anywhere?.plan).not.toMatch(/Seq Scan/);
   });

@@ -1,17 +1,18 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { DB } from '../../db.js';
 import type { Actor } from '../../platform/auth/actor.js';
 import { dealVisibleSql } from '../deals/deal.visibility.js';
 
 /**
- * SQL of global search. Each group is one statement: a SECURITY DEFINER search function (migrations
- * 0003 and 0009; the index stays usable under RLS, DESIGN §10) returns the ids of one ranked page, and
- * the rows are joined back through RLS as the app role — so the function can only ever point at rows
- * the caller could read anyway. Results keep the function's order (rank, folded name, id).
+ * SQL of global search: every requested group in ONE statement (one round trip, one pooled connection
+ * per request). Each group is a SECURITY DEFINER search function (migration 0009; the indexes stay
+ * usable under RLS, DESIGN §10) returning the ids of one ranked page, joined back through RLS as the app
+ * role — so a function can only ever point at rows the caller could read anyway. Rows come back as
+ * (group, position, summary JSON), in the function's order (rank, folded name, id).
  *
  * Each function call is wrapped in `(SELECT … LIMIT n)`: the planner assumes a set-returning function
- * yields 1,000 rows and then hash-joins the whole workspace's table (a sequential scan of 300k
- * contacts per request); with the LIMIT it expects n rows and looks each one up by primary key.
+ * yields 1,000 rows and then hash-joined a sequential scan of the whole workspace's table (every one
+ * of 300k contacts, per request); with the LIMIT it expects n rows and looks each one up by key.
  */
 
 export interface AccountHitRow {
@@ -19,21 +20,6 @@ export interface AccountHitRow {
   name: string;
   vn_mst: string | null;
   legal_type: string;
-}
-
-export async function searchAccounts(
-  db: Kysely<DB>,
-  tenantId: string,
-  q: string,
-  limit: number,
-): Promise<AccountHitRow[]> {
-  const r = await sql<AccountHitRow>`
-    SELECT a.id, a.name, a.vn_mst, a.legal_type
-    FROM (SELECT * FROM crm_core.crm_account_search(${q}, '{}'::jsonb, NULL, NULL, NULL, ${limit}::int)
-      LIMIT ${limit}::int) h
-    JOIN crm_core.crm_accounts a ON a.tenant_id = ${tenantId}::uuid AND a.id = h.id
-    ORDER BY h.rank, h.name_fold COLLATE "C", h.id`.execute(db);
-  return r.rows;
 }
 
 export interface ContactHitRow {
@@ -45,47 +31,6 @@ export interface ContactHitRow {
   channel_id: string | null;
   channel_kind: string | null;
   channel_value: string | null;
-}
-
-/** Live contacts whose name (or title, call name…) matches, ranked like account search. */
-export async function searchContactsByName(
-  db: Kysely<DB>,
-  tenantId: string,
-  q: string,
-  limit: number,
-): Promise<ContactHitRow[]> {
-  const r = await sql<ContactHitRow>`
-    SELECT c.id, c.display_name, c.title, a.id AS account_id, a.name AS account_name,
-           NULL::uuid AS channel_id, NULL::text AS channel_kind, NULL::text AS channel_value
-    FROM (SELECT * FROM crm_core.crm_contact_search(${q}, ${limit}::int) LIMIT ${limit}::int) h
-    JOIN crm_core.crm_contacts c ON c.tenant_id = ${tenantId}::uuid AND c.id = h.id
-    LEFT JOIN crm_core.crm_accounts a
-      ON a.tenant_id = ${tenantId}::uuid AND a.id = c.account_id AND a.deleted_at IS NULL
-    ORDER BY h.rank, h.name_fold COLLATE "C", h.id`.execute(db);
-  return r.rows;
-}
-
-/**
- * Live contacts holding a channel whose normalized value equals `value` (or starts with it when
- * `prefix`), among the given kinds; exact matches first, then by value.
- */
-export async function searchContactsByChannel(
-  db: Kysely<DB>,
-  tenantId: string,
-  value: string,
-  opts: { prefix: boolean; kinds: readonly string[] },
-  limit: number,
-): Promise<ContactHitRow[]> {
-  const r = await sql<ContactHitRow>`
-    SELECT c.id, c.display_name, c.title, a.id AS account_id, a.name AS account_name,
-           h.channel_id, h.kind AS channel_kind, h.value AS channel_value
-    FROM (SELECT * FROM crm_core.crm_contact_channel_search(${value}, ${opts.prefix},
-      ${sql.val([...opts.kinds])}::text[], ${limit}::int) LIMIT ${limit}::int) h
-    JOIN crm_core.crm_contacts c ON c.tenant_id = ${tenantId}::uuid AND c.id = h.contact_id
-    LEFT JOIN crm_core.crm_accounts a
-      ON a.tenant_id = ${tenantId}::uuid AND a.id = c.account_id AND a.deleted_at IS NULL
-    ORDER BY h.rank, h.value COLLATE "C", h.contact_id`.execute(db);
-  return r.rows;
 }
 
 export interface DealHitRow {
@@ -102,29 +47,89 @@ export interface DealHitRow {
   account_name: string | null;
 }
 
+export type ContactLookup =
+  | { by: 'name'; q: string }
+  /** Normalized channel value, exactly or as a prefix, among the given kinds. */
+  | { by: 'channel'; value: string; prefix: boolean; kinds: readonly string[] };
+
+export interface SearchPlan {
+  /** Rows wanted per group (the page size + 1, for has_more). */
+  n: number;
+  accounts?: { q: string };
+  contacts?: ContactLookup;
+  deals?: { q: string };
+}
+
+export interface SearchRows {
+  accounts: AccountHitRow[];
+  contacts: ContactHitRow[];
+  deals: DealHitRow[];
+}
+
+function accountsPart(t: RawBuilder<string>, q: string, n: number) {
+  return sql`
+    SELECT 'accounts' AS grp, row_number() OVER (ORDER BY h.rank, h.name_fold COLLATE "C", h.id) AS pos,
+      jsonb_build_object('id', a.id, 'name', a.name, 'vn_mst', a.vn_mst, 'legal_type', a.legal_type) AS data
+    FROM (SELECT * FROM crm_core.crm_account_quick_search(${q}, ${n}::int) LIMIT ${n}::int) h
+    JOIN crm_core.crm_accounts a ON a.tenant_id = ${t} AND a.id = h.id`;
+}
+
+function contactsPart(t: RawBuilder<string>, lookup: ContactLookup, n: number) {
+  const hits =
+    lookup.by === 'name'
+      ? sql`SELECT h.id, h.rank, h.name_fold AS sort, NULL::uuid AS channel_id, NULL::text AS kind,
+              NULL::text AS value
+            FROM crm_core.crm_contact_search(${lookup.q}, ${n}::int) h`
+      : sql`SELECT h.contact_id AS id, h.rank, h.value AS sort, h.channel_id, h.kind, h.value
+            FROM crm_core.crm_contact_channel_search(${lookup.value}, ${lookup.prefix},
+              ${sql.val([...lookup.kinds])}::text[], ${n}::int) h`;
+  return sql`
+    SELECT 'contacts' AS grp, row_number() OVER (ORDER BY h.rank, h.sort COLLATE "C", h.id) AS pos,
+      jsonb_build_object('id', c.id, 'display_name', c.display_name, 'title', c.title,
+        'account_id', a.id, 'account_name', a.name,
+        'channel_id', h.channel_id, 'channel_kind', h.kind, 'channel_value', h.value) AS data
+    FROM (${hits} LIMIT ${n}::int) h
+    JOIN crm_core.crm_contacts c ON c.tenant_id = ${t} AND c.id = h.id
+    LEFT JOIN crm_core.crm_accounts a ON a.tenant_id = ${t} AND a.id = c.account_id AND a.deleted_at IS NULL`;
+}
+
 /**
- * Live deals whose name matches and that the actor may see. The function applies the per-deal ACL
- * itself (it reads past RLS); the join applies it again with the shared predicate, so a drift between
- * the two can only hide rows, never show one.
+ * Deals: the function applies the per-deal ACL itself (it reads past RLS); the join applies it again
+ * with the shared predicate, so a drift between the two can only hide rows, never show one.
  */
-export async function searchDeals(
-  db: Kysely<DB>,
-  actor: Actor,
-  q: string,
-  limit: number,
-): Promise<DealHitRow[]> {
-  const tenantId = actor.workspaceId;
-  const r = await sql<DealHitRow>`
-    SELECT d.id, d.name, d.amount_minor, d.currency, d.status,
-           s.id AS stage_id, s.code AS stage_code, s.name_vi AS stage_name_vi, s.name_en AS stage_name_en,
-           a.id AS account_id, a.name AS account_name
-    FROM (SELECT * FROM crm_core.crm_deal_search(${q}, ${actor.userId}::uuid, ${actor.role}::text, ${limit}::int)
-      LIMIT ${limit}::int) h
-    JOIN crm_core.crm_deals d ON d.tenant_id = ${tenantId}::uuid AND d.id = h.id
-    JOIN crm_core.crm_pipeline_stages s ON s.tenant_id = ${tenantId}::uuid AND s.id = d.stage_id
-    LEFT JOIN crm_core.crm_accounts a
-      ON a.tenant_id = ${tenantId}::uuid AND a.id = d.account_id AND a.deleted_at IS NULL
-    WHERE ${dealVisibleSql(actor, 'd')}
-    ORDER BY h.rank, h.name_fold COLLATE "C", h.id`.execute(db);
-  return r.rows;
+function dealsPart(t: RawBuilder<string>, actor: Actor, q: string, n: number) {
+  return sql`
+    SELECT 'deals' AS grp, row_number() OVER (ORDER BY h.rank, h.name_fold COLLATE "C", h.id) AS pos,
+      jsonb_build_object('id', d.id, 'name', d.name, 'amount_minor', d.amount_minor, 'currency', d.currency,
+        'status', d.status, 'stage_id', s.id, 'stage_code', s.code, 'stage_name_vi', s.name_vi,
+        'stage_name_en', s.name_en, 'account_id', a.id, 'account_name', a.name) AS data
+    FROM (SELECT * FROM crm_core.crm_deal_search(${q}, ${actor.userId}::uuid, ${actor.role}::text, ${n}::int)
+          LIMIT ${n}::int) h
+    JOIN crm_core.crm_deals d ON d.tenant_id = ${t} AND d.id = h.id
+    JOIN crm_core.crm_pipeline_stages s ON s.tenant_id = ${t} AND s.id = d.stage_id
+    LEFT JOIN crm_core.crm_accounts a ON a.tenant_id = ${t} AND a.id = d.account_id AND a.deleted_at IS NULL
+    WHERE ${dealVisibleSql(actor, 'd')}`;
+}
+
+/** Runs the planned groups in one statement; groups not in the plan come back empty. */
+export async function searchAll(db: Kysely<DB>, actor: Actor, plan: SearchPlan): Promise<SearchRows> {
+  const t = sql<string>`${actor.workspaceId}::uuid`;
+  const parts = [
+    plan.accounts ? accountsPart(t, plan.accounts.q, plan.n) : null,
+    plan.contacts ? contactsPart(t, plan.contacts, plan.n) : null,
+    plan.deals ? dealsPart(t, actor, plan.deals.q, plan.n) : null,
+  ].filter((x) => x !== null);
+  const out: SearchRows = { accounts: [], contacts: [], deals: [] };
+  if (parts.length === 0) return out;
+  const r = await sql<{ grp: keyof SearchRows; pos: number; data: unknown }>`
+    SELECT grp, pos, data FROM (${sql.join(
+      parts.map((p) => sql`(${p})`),
+      sql` UNION ALL `,
+    )}) x ORDER BY grp, pos`.execute(db);
+  for (const row of r.rows) {
+    // node-postgres parses jsonb; PGlite too — a string here would be a driver change.
+    const data = (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as never;
+    out[row.grp].push(data);
+  }
+  return out;
 }

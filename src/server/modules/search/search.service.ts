@@ -2,13 +2,7 @@ import type { AppPlatform } from '../../db.js';
 import { can } from '../../platform/auth/actor.js';
 import type { RequestContext } from '../../platform/unit-of-work.js';
 import { toE164 } from '../contacts/contact.phone.js';
-import {
-  type ContactHitRow,
-  searchAccounts,
-  searchContactsByChannel,
-  searchContactsByName,
-  searchDeals,
-} from './search.repository.js';
+import { type ContactHitRow, type SearchPlan, searchAll } from './search.repository.js';
 import type {
   AccountHit,
   ContactHit,
@@ -76,8 +70,8 @@ const presentContact = (r: ContactHitRow): ContactHit => ({
 });
 
 /**
- * Runs the search. Each group fetches limit + 1 rows (for `has_more`); the groups run concurrently.
- * Never throws for a missing permission: that group is left out.
+ * Runs the search: the permitted, requested groups in one statement, each fetching limit + 1 rows (for
+ * `has_more`). Never throws for a missing permission: that group is left out.
  */
 export async function globalSearch(
   p: AppPlatform,
@@ -85,76 +79,54 @@ export async function globalSearch(
   query: SearchQuery,
 ): Promise<SearchResponse> {
   const { actor } = ctx;
-  const ws = actor.workspaceId;
   const { q, limit, types } = query;
-  const n = limit + 1;
-  const parsed = classifyQuery(q);
   const want = (t: SearchQuery['types'][number], permission: Parameters<typeof can>[1]) =>
     types.includes(t) && can(actor, permission);
+  const parsed = classifyQuery(q);
+  const plan: SearchPlan = { n: limit + 1 };
+  if (want('accounts', 'crm.account.view')) plan.accounts = { q };
+  if (want('contacts', 'crm.contact.view')) {
+    plan.contacts =
+      parsed.kind === 'phone'
+        ? { by: 'channel', value: parsed.e164, prefix: false, kinds: ['phone', 'zalo'] }
+        : parsed.kind === 'email'
+          ? { by: 'channel', value: parsed.value, prefix: true, kinds: ['email'] }
+          : { by: 'name', q };
+  }
+  if (want('deals', 'crm.deal.view')) plan.deals = { q };
 
-  const accounts = want('accounts', 'crm.account.view')
-    ? p.db
-        .read(ws, (db) => searchAccounts(db, ws, q, n))
-        .then(
-          (rows): SearchGroup<AccountHit> =>
-            page(
-              rows.map((r) => ({ id: r.id, name: r.name, vn_mst: r.vn_mst, legal_type: r.legal_type })),
-              limit,
-            ),
-        )
-    : undefined;
-
-  const contacts = want('contacts', 'crm.contact.view')
-    ? p.db
-        .read(ws, (db) => {
-          if (parsed.kind === 'phone') {
-            return searchContactsByChannel(
-              db,
-              ws,
-              parsed.e164,
-              { prefix: false, kinds: ['phone', 'zalo'] },
-              n,
-            );
-          }
-          if (parsed.kind === 'email') {
-            return searchContactsByChannel(db, ws, parsed.value, { prefix: true, kinds: ['email'] }, n);
-          }
-          return searchContactsByName(db, ws, q, n);
-        })
-        .then((rows): SearchGroup<ContactHit> => page(rows.map(presentContact), limit))
-    : undefined;
-
-  const deals = want('deals', 'crm.deal.view')
-    ? p.db
-        .read(ws, (db) => searchDeals(db, actor, q, n))
-        .then(
-          (rows): SearchGroup<DealHit> =>
-            page(
-              rows.map((r) => ({
-                id: r.id,
-                name: r.name,
-                amount_minor: r.amount_minor === null ? null : Number(r.amount_minor),
-                currency: r.currency,
-                status: r.status,
-                stage: {
-                  id: r.stage_id,
-                  code: r.stage_code,
-                  name_vi: r.stage_name_vi,
-                  name_en: r.stage_name_en,
-                },
-                account:
-                  r.account_id && r.account_name !== null ? { id: r.account_id, name: r.account_name } : null,
-              })),
-              limit,
-            ),
-        )
-    : undefined;
-
-  const [a, c, d] = await Promise.all([accounts, contacts, deals]);
-  return {
-    q,
-    ...(a ? { accounts: a } : {}),
-    ...(c ? { contacts: c } : {}),
-    ...(d ? { deals: d } : {}),
-  };
+  const rows = await p.db.read(actor.workspaceId, (db) => searchAll(db, actor, plan));
+  const out: SearchResponse = { q };
+  if (plan.accounts) {
+    out.accounts = page(
+      rows.accounts.map(
+        (r): AccountHit => ({
+          id: r.id,
+          name: r.name,
+          vn_mst: r.vn_mst,
+          legal_type: r.legal_type,
+        }),
+      ),
+      limit,
+    );
+  }
+  if (plan.contacts) out.contacts = page(rows.contacts.map(presentContact), limit);
+  if (plan.deals) {
+    out.deals = page(
+      rows.deals.map(
+        (r): DealHit => ({
+          id: r.id,
+          name: r.name,
+          amount_minor: r.amount_minor === null ? null : Number(r.amount_minor),
+          currency: r.currency,
+          status: r.status,
+          stage: { id: r.stage_id, code: r.stage_code, name_vi: r.stage_name_vi, name_en: r.stage_name_en },
+          account:
+            r.account_id && r.account_name !== null ? { id: r.account_id, name: r.account_name } : null,
+        }),
+      ),
+      limit,
+    );
+  }
+  return out;
 }
