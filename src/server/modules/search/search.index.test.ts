@@ -104,7 +104,7 @@ describe('search indexes under RLS', () => {
   it('contact name search: trigram index for a sparse tier, name index for prefixes', async () => {
     const src = await fnText('crm_core.crm_contact_search(text, int)');
     for (const fragment of [
-      'WITH m AS MATERIALIZED (SELECT a.id, a.name_fold FROM crm_core.crm_contacts a WHERE a.tenant_id = $1 AND a.deleted_at IS NULL AND %s LIMIT 1000)',
+      'WITH m AS MATERIALIZED (SELECT a.id, a.name_fold FROM crm_core.crm_contacts a WHERE a.tenant_id = $1 AND a.deleted_at IS NULL AND %s LIMIT 200)',
       'SELECT m.id, %s, m.name_fold FROM m ORDER BY m.name_fold COLLATE "C", m.id LIMIT $6',
       'SELECT a.id, CASE WHEN a.name_fold = $2 THEN 0 ELSE 1 END, a.name_fold FROM crm_core.crm_contacts a WHERE a.tenant_id = $1 AND a.deleted_at IS NULL AND a.name_fold COLLATE "C" >= $2 COLLATE "C" AND a.name_fold COLLATE "C" < $5 COLLATE "C" AND a.name_fold LIKE $3 ORDER BY a.name_fold COLLATE "C", a.id LIMIT $6',
       "format(' AND a.search_text LIKE %L'",
@@ -117,7 +117,7 @@ describe('search indexes under RLS', () => {
       anywhere: {
         sql:
           `WITH m AS MATERIALIZED (SELECT a.id, a.name_fold FROM crm_core.crm_contacts a WHERE ${base}` +
-          " AND NOT a.search_text LIKE $4 AND NOT a.name_fold LIKE $3 AND true AND a.search_text LIKE '%acme%' LIMIT 1000)" +
+          " AND NOT a.search_text LIKE $4 AND NOT a.name_fold LIKE $3 AND true AND a.search_text LIKE '%acme%' LIMIT 200)" +
           ' SELECT m.id, 3, m.name_fold FROM m ORDER BY m.name_fold COLLATE "C", m.id LIMIT $6',
         types: TYPES,
         args,
@@ -125,7 +125,7 @@ describe('search indexes under RLS', () => {
       word: {
         sql:
           `WITH m AS MATERIALIZED (SELECT a.id, a.name_fold FROM crm_core.crm_contacts a WHERE ${base}` +
-          ' AND a.search_text LIKE $4 AND NOT a.name_fold LIKE $3 LIMIT 1000)' +
+          ' AND a.search_text LIKE $4 AND NOT a.name_fold LIKE $3 LIMIT 200)' +
           ' SELECT m.id, 2, m.name_fold FROM m ORDER BY m.name_fold COLLATE "C", m.id LIMIT $6',
         types: TYPES,
         args,
@@ -164,7 +164,7 @@ describe('search indexes under RLS', () => {
       anywhere: {
         sql:
           `WITH m AS MATERIALIZED (SELECT a.id, a.name_fold FROM crm_core.crm_deals a WHERE ${base}` +
-          " AND NOT a.name_fold LIKE $4 AND NOT a.name_fold LIKE $3 AND true AND a.name_fold LIKE '%acme%' LIMIT 1000)" +
+          " AND NOT a.name_fold LIKE $4 AND NOT a.name_fold LIKE $3 AND true AND a.name_fold LIKE '%acme%' LIMIT 200)" +
           ' SELECT m.id, 3, m.name_fold FROM m ORDER BY m.name_fold COLLATE "C", m.id LIMIT $6',
         types: TYPES,
         args: `'${ws.id}', 'acme', 'acme%', '% acme%', 'acmf', 6, NULL, 'sales_rep'`,
@@ -188,14 +188,14 @@ describe('search indexes under RLS', () => {
     });
     const src = await fnText('crm_core.crm_account_quick_search(text, int)');
     expect(src).toContain(
-      'WITH m AS MATERIALIZED (SELECT a.id, a.name_fold FROM crm_core.crm_accounts a WHERE a.tenant_id = $1 AND a.deleted_at IS NULL AND %s LIMIT 1000)',
+      'WITH m AS MATERIALIZED (SELECT a.id, a.name_fold FROM crm_core.crm_accounts a WHERE a.tenant_id = $1 AND a.deleted_at IS NULL AND %s LIMIT 200)',
     );
     const base = 'a.tenant_id = $1 AND a.deleted_at IS NULL';
     const p = await plans({
       anywhere: {
         sql:
           `WITH m AS MATERIALIZED (SELECT a.id, a.name_fold FROM crm_core.crm_accounts a WHERE ${base}` +
-          " AND NOT a.search_text LIKE $4 AND NOT a.name_fold LIKE $3 AND true AND a.search_text LIKE '%acme%' LIMIT 1000)" +
+          " AND NOT a.search_text LIKE $4 AND NOT a.name_fold LIKE $3 AND true AND a.search_text LIKE '%acme%' LIMIT 200)" +
           ' SELECT m.id, 3, m.name_fold FROM m ORDER BY m.name_fold COLLATE "C", m.id LIMIT $6',
         types: TYPES,
         args: `'${ws.id}', 'acme', 'acme%', '% acme%', 'acmf', 6, NULL, NULL`,
