@@ -1,6 +1,7 @@
 import autocannon from 'autocannon';
+import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
-import type { AppDatabase } from '../src/server/db.js';
+import type { AppDatabase, DB } from '../src/server/db.js';
 import { type LoadResult, runLoad } from './load.js';
 import { log } from './log.js';
 import { type LatencySummary, round, summarize } from './stats.js';
@@ -39,7 +40,14 @@ async function ensurePipeline(
   return db.owner(async (k) => {
     const found = await sql<{ id: string }>`SELECT id FROM crm_core.crm_pipelines
       WHERE tenant_id = ${tenantId}::uuid AND name = ${name} AND deleted_at IS NULL`.execute(k);
-    if (found.rows[0]) return found.rows[0].id;
+    const existing = found.rows[0]?.id;
+    if (existing) {
+      // After `--reseed` the accounts (and so the deals) were replaced: put the deals back.
+      const n = await sql<{ n: number }>`SELECT count(*)::int AS n FROM crm_core.crm_deals
+        WHERE tenant_id = ${tenantId}::uuid AND pipeline_id = ${existing}::uuid`.execute(k);
+      if (Number(n.rows[0]?.n ?? 0) === 0) await insertDeals(k, tenantId, ownerId, existing, deals);
+      return existing;
+    }
     const created = await sql<{ id: string }>`
       WITH p AS (INSERT INTO crm_core.crm_pipelines (tenant_id, id, name, kind, is_default, position, created_by)
                  VALUES (${tenantId}::uuid, crm_core.uuid_v7(), ${name}, 'sales', false, 9, ${ownerId}::uuid)
@@ -69,8 +77,20 @@ async function ensurePipeline(
       JOIN crm_core.crm_pipeline_stages nt ON nt.tenant_id = t.tenant_id AND nt.pipeline_id = ${pipelineId}::uuid
         AND nt.code = tt.code
       WHERE t.tenant_id = ${tenantId}::uuid`.execute(k);
-    // Open deals over the four open stages, with accounts, amounts in VND and USD and close dates.
-    await sql`
+    await insertDeals(k, tenantId, ownerId, pipelineId, deals);
+    return pipelineId;
+  });
+}
+
+/** Open deals over the four open stages, with accounts, amounts in VND and USD and close dates. */
+async function insertDeals(
+  k: Kysely<DB>,
+  tenantId: string,
+  ownerId: string,
+  pipelineId: string,
+  deals: number,
+): Promise<void> {
+  await sql`
       WITH st AS (SELECT id, default_probability, row_number() OVER (ORDER BY position) AS k
                   FROM crm_core.crm_pipeline_stages WHERE tenant_id = ${tenantId}::uuid
                     AND pipeline_id = ${pipelineId}::uuid AND category = 'open'),
@@ -85,8 +105,6 @@ async function ensurePipeline(
         ${pipelineId}::uuid, st.id, st.default_probability, current_date + (acc.rn % 90)::int,
         ${ownerId}::uuid, '{}'::jsonb, ${ownerId}::uuid, ${ownerId}::uuid, now() - (acc.rn % 40) * interval '1 day'
       FROM acc JOIN st ON st.k = 1 + (acc.rn % (SELECT count(*) FROM st))`.execute(k);
-    return pipelineId;
-  });
 }
 
 export async function ensureDomainData(
@@ -145,27 +163,40 @@ export interface MovesResult {
  * Closed loop: each connection cycles through its own deals, moving each one to the other stage with
  * the version the previous answer returned (the first version is read before the run).
  */
+/** The deals one workspace contributes to a moves run, moved with that workspace's credentials. */
+export interface MovesLane {
+  headers: Record<string, string>;
+  data: DomainData;
+}
+
 export async function movesLoad(
   origin: string,
-  headers: Record<string, string>,
-  data: DomainData,
+  lanes: readonly MovesLane[],
   connections: number,
   durationSeconds: number,
 ): Promise<MovesResult> {
   const versions = new Map<string, number>();
   const stageOf = new Map<string, string>();
-  for (const d of data.moveDeals) {
-    const res = await fetch(`${origin}/crm/v1/deals/${d.id}`, { headers });
+  // Interleaved across workspaces, so consecutive requests touch different workspaces' chains.
+  const deals: Array<{ id: string; lane: MovesLane }> = [];
+  const longest = Math.max(...lanes.map((l) => l.data.moveDeals.length));
+  for (let i = 0; i < longest; i++) {
+    for (const lane of lanes) {
+      const d = lane.data.moveDeals[i];
+      if (d) deals.push({ id: d.id, lane });
+    }
+  }
+  for (const d of deals) {
+    const res = await fetch(`${origin}/crm/v1/deals/${d.id}`, { headers: d.lane.headers });
     const body = (await res.json()) as { version: number; stage_id?: string; stage?: { id: string } };
     if (!res.ok) throw new Error(`GET deal answered ${res.status}`);
     versions.set(d.id, body.version);
-    stageOf.set(d.id, body.stage_id ?? body.stage?.id ?? data.qualifyingId);
+    stageOf.set(d.id, body.stage_id ?? body.stage?.id ?? d.lane.data.qualifyingId);
   }
-  const perConnection = Math.floor(data.moveDeals.length / connections);
-  if (perConnection < 1) throw new Error('fewer move deals than connections');
+  if (deals.length < connections * 4) throw new Error('too few move deals for the connections');
   const latencies: number[] = [];
   let failures = 0;
-  let connectionIndex = 0;
+  let cursor = 0;
   const started = process.hrtime.bigint();
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
@@ -175,22 +206,23 @@ export async function movesLoad(
         duration: durationSeconds,
         pipelining: 1,
         timeout: 10,
-        headers: { ...headers, 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json' },
         initialContext: {},
         requests: [
           {
             method: 'POST',
             setupRequest: (request, context) => {
-              // autocannon resets a connection's context after its last request, so a per-connection slot
-              // kept there was re-assigned on every request and ran past the deals ("no deal"). One cursor
-              // over all deals instead: a deal comes round again only after every other one (400 requests),
-              // long after its previous move answered, so two connections never move it at once.
-              const deal = data.moveDeals[connectionIndex++ % data.moveDeals.length];
+              // autocannon resets a connection's context after its last request, so no per-connection
+              // slot is kept there: one cursor over all deals. A deal comes round again only after every
+              // other one, long after its previous move answered, so two connections never move it at once.
+              const deal = deals[cursor++ % deals.length];
               if (!deal) throw new Error('no deal');
-              const to = stageOf.get(deal.id) === data.qualifyingId ? data.discoveryId : data.qualifyingId;
+              const { qualifyingId, discoveryId } = deal.lane.data;
+              const to = stageOf.get(deal.id) === qualifyingId ? discoveryId : qualifyingId;
               (context as Record<string, unknown>).pending = { id: deal.id, to };
               return {
                 ...request,
+                headers: { ...request.headers, ...deal.lane.headers },
                 path: `/crm/v1/deals/${deal.id}/move`,
                 body: JSON.stringify({ stage_id: to, version: versions.get(deal.id) }),
               };

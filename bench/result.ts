@@ -107,19 +107,25 @@ export interface BenchResult {
   };
   /** Issue 3: the pipeline board and deal moves (absent in results from before those existed). */
   pipeline?: {
-    board: { endpoint: string; deals: number; run: RunSummary };
-    moves: {
-      endpoint: string;
-      connections: number;
-      durationSeconds: number;
-      moves: number;
-      movesPerSecond: number;
-      failures: number;
-      latencyMs: RunSummary['latencyMs'];
-    };
+    /** `run` at the run's connections; `serverTime` one request at a time (no queueing). */
+    board: { endpoint: string; deals: number; run: RunSummary; serverTime?: RunSummary };
+    /** All moves in the measured workspace (one audit chain). */
+    moves: MovesSummary;
+    /** The same load spread over every bench workspace (the server's capacity). */
+    movesAcrossWorkspaces?: MovesSummary & { workspaces: number };
   };
   /** Issue 3: global search over accounts + contacts + deals (absent in older results). */
   globalSearch?: GlobalSearchResult;
   targets: TargetResult[];
   pass: boolean;
+}
+
+export interface MovesSummary {
+  endpoint: string;
+  connections: number;
+  durationSeconds: number;
+  moves: number;
+  movesPerSecond: number;
+  failures: number;
+  latencyMs: RunSummary['latencyMs'];
 }

@@ -291,6 +291,17 @@ async function loadAccounts(db: AppDatabase, workspaces: BenchWorkspace[], sizes
       for (const ix of indexes.rows) await sql.raw(`DROP INDEX crm_core."${ix.name}"`).execute(trx);
       const t0 = Date.now();
       const ids = sql.join(workspaces.map((w) => sql`${w.id}::uuid`));
+      // What hangs off the accounts goes first (foreign keys); the pipeline and search scenarios re-seed it.
+      for (const table of [
+        'crm_activities',
+        'crm_stage_transitions',
+        'crm_deal_contacts',
+        'crm_deals',
+        'crm_contact_channels',
+        'crm_contacts',
+      ]) {
+        await sql`DELETE FROM ${sql.table(`crm_core.${table}`)} WHERE tenant_id IN (${ids})`.execute(trx);
+      }
       await sql`DELETE FROM crm_core.crm_accounts WHERE tenant_id IN (${ids})`.execute(trx);
       await insertAccountsSql(targets).execute(trx);
       log(`  inserted ${targets.reduce((s, t) => s + t.n, 0)} accounts in ${secondsSince(t0)} s`);
