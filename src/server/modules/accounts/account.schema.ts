@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from '../../../shared/limits.js';
+import { customFieldsSchema, NO_NUL, noNul, optionalText, text } from '../../platform/http/fields.js';
 
 /** Inputs of the accounts API. zod picks fields, so nothing else can be mass-assigned. */
 
@@ -20,30 +21,6 @@ export type AccountSize = (typeof ACCOUNT_SIZES)[number];
 export const LIFECYCLES = ['lead', 'prospect', 'customer', 'partner', 'former_customer', 'other'] as const;
 export type AccountLifecycle = (typeof LIFECYCLES)[number];
 export const ADDRESS_KINDS = ['headquarters', 'billing', 'shipping', 'branch', 'other'] as const;
-
-/**
- * PostgreSQL text and jsonb cannot hold U+0000: such input used to reach the database and answer 500.
- * Refused here instead, with the field named (DESIGN rule 6: bad input is a 4xx, never a 500).
- */
-const NO_NUL = { message: 'must not contain the NUL character (U+0000)' } as const;
-const noNul = (v: string): boolean => !v.includes('\u0000');
-function hasNul(v: unknown): boolean {
-  if (typeof v === 'string') return !noNul(v);
-  if (Array.isArray(v)) return v.some(hasNul);
-  if (v !== null && typeof v === 'object') return Object.entries(v).some(([k, x]) => !noNul(k) || hasNul(x));
-  return false;
-}
-
-const text = (max: number) => z.string().trim().min(1).max(max).refine(noNul, NO_NUL);
-const optionalText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max)
-    .refine(noNul, NO_NUL)
-    .transform((v) => (v === '' ? null : v))
-    .nullable()
-    .optional();
 
 const DOMAIN_RE = /^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/;
 
@@ -74,13 +51,6 @@ export const addressSchema = z.strictObject({
   country: countrySchema.default('VN'),
   postal_code: optionalText(16).default(null),
 });
-
-const customFieldsSchema = z
-  .record(z.string().min(1).max(64), z.unknown())
-  .refine((v) => JSON.stringify(v).length <= LIMITS.customFieldsBytes, {
-    message: `must serialize to at most ${LIMITS.customFieldsBytes} bytes`,
-  })
-  .refine((v) => !hasNul(v), NO_NUL);
 
 const websiteSchema = z
   .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })

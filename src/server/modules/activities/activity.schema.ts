@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from '../../../shared/limits.js';
+import { hasNul, NO_NUL, noNul } from '../../platform/http/fields.js';
 import { SYSTEM_ACTIVITY_KINDS } from './activity.record.js';
 
 /** Inputs of the activities API. zod picks fields, so nothing else can be mass-assigned. */
@@ -26,15 +27,6 @@ export const ACTIVITY_LIMITS = {
   sourceEventId: 300,
   metadataBytes: 4096,
 } as const;
-
-const NO_NUL = { message: 'must not contain the NUL character (U+0000)' } as const;
-const noNul = (v: string): boolean => !v.includes('\u0000');
-function hasNul(v: unknown): boolean {
-  if (typeof v === 'string') return !noNul(v);
-  if (Array.isArray(v)) return v.some(hasNul);
-  if (v !== null && typeof v === 'object') return Object.entries(v).some(([k, x]) => !noNul(k) || hasNul(x));
-  return false;
-}
 
 const instant = z.iso
   .datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone' })

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from '../../../shared/limits.js';
+import { customFieldsSchema, optionalText, text } from '../../platform/http/fields.js';
 
 /**
  * Inputs of the contacts API. zod checks shapes at the edge; channel values are normalized by the
@@ -21,34 +22,6 @@ export const MX_STATUSES = ['unchecked', 'valid', 'no_mx', 'unresolvable'] as co
 
 /** Most channels one contact may have (a person has a handful of ways to be reached). */
 export const MAX_CHANNELS = 20;
-
-// PostgreSQL text and jsonb cannot hold U+0000: refused here with the field named, never a 500.
-const NO_NUL = { message: 'must not contain the NUL character (U+0000)' } as const;
-const noNul = (v: string): boolean => !v.includes('\u0000');
-function hasNul(v: unknown): boolean {
-  if (typeof v === 'string') return !noNul(v);
-  if (Array.isArray(v)) return v.some(hasNul);
-  if (v !== null && typeof v === 'object') return Object.entries(v).some(([k, x]) => !noNul(k) || hasNul(x));
-  return false;
-}
-
-const text = (max: number) => z.string().trim().min(1).max(max).refine(noNul, NO_NUL);
-const optionalText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max)
-    .refine(noNul, NO_NUL)
-    .transform((v) => (v === '' ? null : v))
-    .nullable()
-    .optional();
-
-const customFieldsSchema = z
-  .record(z.string().min(1).max(64), z.unknown())
-  .refine((v) => JSON.stringify(v).length <= LIMITS.customFieldsBytes, {
-    message: `must serialize to at most ${LIMITS.customFieldsBytes} bytes`,
-  })
-  .refine((v) => !hasNul(v), NO_NUL);
 
 export const channelInputSchema = z.strictObject({
   kind: z.enum(CHANNEL_KINDS),

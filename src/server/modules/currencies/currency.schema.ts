@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from '../../../shared/limits.js';
+import { NO_NUL } from '../../platform/http/fields.js';
 
 /** Inputs of the exchange-rates API. Rates are decimal strings end to end: never a JS float. */
 
@@ -33,7 +34,6 @@ export const dateSchema = z
   .refine(isRealDate, { message: 'must be a real calendar date', abort: true })
   .refine((v) => v >= '1900-01-01' && v <= '2999-12-31', 'must be between 1900 and 2999');
 
-const NO_NUL = { message: 'must not contain the NUL character (U+0000)' } as const;
 const sourceSchema = z
   .string()
   .trim()

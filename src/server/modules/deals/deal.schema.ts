@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ROLES } from '../../../shared/auth.js';
 import { LIMITS } from '../../../shared/limits.js';
+import { customFieldsSchema, NO_NUL, noNul, optionalText, text } from '../../platform/http/fields.js';
 import type { BuyingRole } from '../contacts/contact.table.js';
 
 /** Inputs of the deals API. zod picks fields, so nothing else can be mass-assigned. */
@@ -29,26 +30,6 @@ export const DEAL_LIMITS = {
   boardPerStageDefault: 100,
   boardPerStageMax: 500,
 } as const;
-
-const NO_NUL = { message: 'must not contain the NUL character (U+0000)' } as const;
-const noNul = (v: string): boolean => !v.includes('\u0000');
-function hasNul(v: unknown): boolean {
-  if (typeof v === 'string') return !noNul(v);
-  if (Array.isArray(v)) return v.some(hasNul);
-  if (v !== null && typeof v === 'object') return Object.entries(v).some(([k, x]) => !noNul(k) || hasNul(x));
-  return false;
-}
-
-const text = (max: number) => z.string().trim().min(1).max(max).refine(noNul, NO_NUL);
-const optionalText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max)
-    .refine(noNul, NO_NUL)
-    .transform((v) => (v === '' ? null : v))
-    .nullable()
-    .optional();
 
 /**
  * Money is an integer count of minor units. No coercion: "1000" (a string) and 10.5 (a float) are
@@ -85,13 +66,6 @@ const contactsSchema = z
       seen.add(c.contact_id);
     });
   });
-
-const customFieldsSchema = z
-  .record(z.string().min(1).max(64), z.unknown())
-  .refine((v) => JSON.stringify(v).length <= LIMITS.customFieldsBytes, {
-    message: `must serialize to at most ${LIMITS.customFieldsBytes} bytes`,
-  })
-  .refine((v) => !hasNul(v), NO_NUL);
 
 const dealFields = {
   name: text(LIMITS.name),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ROLES } from '../../../shared/auth.js';
+import { text } from '../../platform/http/fields.js';
 import { REQUIRABLE_FIELDS } from './pipeline.rules.js';
 
 /** Inputs of the pipelines API. zod picks fields, so nothing else can be mass-assigned. */
@@ -11,10 +12,6 @@ export const STAGE_CODE_RE = /^[a-z][a-z0-9_]{0,49}$/;
 /** A pipeline is a board: more columns than this is a configuration mistake, not a sales process. */
 export const MAX_STAGES = 30;
 export const MAX_MOVES = MAX_STAGES * MAX_STAGES;
-
-const NO_NUL = { message: 'must not contain the NUL character (U+0000)' } as const;
-const noNul = (v: string): boolean => !v.includes('\u0000');
-const text = (max: number) => z.string().trim().min(1).max(max).refine(noNul, NO_NUL);
 
 const stageCode = z
   .string()

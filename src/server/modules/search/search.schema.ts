@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NO_NUL, noNul } from '../../platform/http/fields.js';
 
 /** Input and output of global search (`GET /crm/v1/search`). */
 
@@ -9,15 +10,8 @@ export const SEARCH_LIMIT_DEFAULT = 5;
 export const SEARCH_LIMIT_MAX = 20;
 export const SEARCH_QUERY_MAX = 200;
 
-const noNul = (v: string): boolean => !v.includes('\u0000');
-
 export const searchQuerySchema = z.strictObject({
-  q: z
-    .string()
-    .trim()
-    .min(1)
-    .max(SEARCH_QUERY_MAX)
-    .refine(noNul, { message: 'must not contain the NUL character (U+0000)' }),
+  q: z.string().trim().min(1).max(SEARCH_QUERY_MAX).refine(noNul, NO_NUL),
   /** Comma-separated subset of accounts, contacts, deals; all three when absent. */
   types: z
     .string()
