@@ -14,6 +14,7 @@ import {
   totalInBase,
   totalInBaseDated,
 } from '../currencies/currency.money.js';
+import { moneyTotalSchema } from '../currencies/currency.schema.js';
 import { dealVisibleSql } from '../deals/deal.visibility.js';
 import type { AccountInclude } from './account.schema.js';
 import { accountResponseSchema } from './account.schema.js';
@@ -26,18 +27,6 @@ import { accountResponseSchema } from './account.schema.js';
  */
 
 export const ACCOUNT_360_LIMITS = { contacts: 50, deals: 50, activities: 20 } as const;
-
-export const moneyTotalSchema = z.object({
-  currency: z.string().describe('The workspace base currency'),
-  amount_minor: z
-    .number()
-    .int()
-    .nullable()
-    .describe('Total in base-currency minor units; null if a rate is missing'),
-  breakdown: z.array(z.object({ currency: z.string(), amount_minor: z.number().int() })),
-  rates: z.array(z.object({ currency: z.string(), rate: z.string(), effective_date: z.string() })),
-  missing_rates: z.array(z.string()),
-});
 
 export const account360ContactSchema = z.object({
   id: z.uuid(),

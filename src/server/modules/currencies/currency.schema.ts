@@ -119,3 +119,21 @@ export const convertResponseSchema = z.object({
   rate: z.object({ currency: z.string(), rate: z.string(), effective_date: z.string() }).nullable(),
   date: z.string(),
 });
+
+/**
+ * A total in the workspace's base currency with the per-currency sums it was made from and the rates used
+ * (src/server/modules/currencies/currency.money.ts builds it). The one schema for every money total.
+ */
+export const moneyTotalSchema = z
+  .object({
+    currency: z.string().describe('The workspace base currency'),
+    amount_minor: z
+      .number()
+      .int()
+      .nullable()
+      .describe('Total in base-currency minor units; null if a rate is missing'),
+    breakdown: z.array(z.object({ currency: z.string(), amount_minor: z.number().int() })),
+    rates: z.array(z.object({ currency: z.string(), rate: z.string(), effective_date: z.string() })),
+    missing_rates: z.array(z.string()),
+  })
+  .meta({ id: 'MoneyTotal' });

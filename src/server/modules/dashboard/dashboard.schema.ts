@@ -1,16 +1,5 @@
 import { z } from 'zod';
-
-const moneyTotalSchema = z.object({
-  currency: z.string().describe('The workspace base currency'),
-  amount_minor: z
-    .number()
-    .int()
-    .nullable()
-    .describe('Total in base-currency minor units; null if a rate is missing'),
-  breakdown: z.array(z.object({ currency: z.string(), amount_minor: z.number().int() })),
-  rates: z.array(z.object({ currency: z.string(), rate: z.string(), effective_date: z.string() })),
-  missing_rates: z.array(z.string()),
-});
+import { moneyTotalSchema } from '../currencies/currency.schema.js';
 
 export const dashboardQuerySchema = z
   .object({

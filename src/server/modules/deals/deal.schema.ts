@@ -3,6 +3,7 @@ import { ROLES } from '../../../shared/auth.js';
 import { LIMITS } from '../../../shared/limits.js';
 import { customFieldsSchema, NO_NUL, noNul, optionalText, text } from '../../platform/http/fields.js';
 import type { BuyingRole } from '../contacts/contact.table.js';
+import { moneyTotalSchema } from '../currencies/currency.schema.js';
 
 /** Inputs of the deals API. zod picks fields, so nothing else can be mass-assigned. */
 
@@ -323,17 +324,6 @@ export const stageHistoryResponseSchema = z.object({
   ),
 });
 
-const amountSchema = z.object({ currency: z.string(), amount_minor: z.number().int() });
-export const moneyTotalSchema = z
-  .object({
-    currency: z.string(),
-    amount_minor: z.number().int().nullable(),
-    breakdown: z.array(amountSchema),
-    rates: z.array(z.object({ currency: z.string(), rate: z.string(), effective_date: z.string() })),
-    missing_rates: z.array(z.string()),
-  })
-  .meta({ id: 'MoneyTotal' });
-
 export const BOARD_MARKERS = ['overdue', 'stalled', 'hot'] as const;
 
 export const boardCardSchema = z.object({
@@ -376,3 +366,5 @@ export const boardResponseSchema = z.object({
   ),
   totals: z.object({ count: z.number().int(), total: moneyTotalSchema, weighted_total: moneyTotalSchema }),
 });
+
+export { moneyTotalSchema };
