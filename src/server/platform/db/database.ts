@@ -7,6 +7,7 @@ import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import { PGliteDialect } from './pglite-dialect.js';
+import { preparingPool } from './prepared-pool.js';
 import { type DbScope, runInScope, ScopedDialect } from './scoped-dialect.js';
 
 /**
@@ -78,7 +79,7 @@ export async function createDatabase<DB>(options: DatabaseOptions): Promise<Data
     });
     // An idle client that errors (server restart) must not crash the process; the pool replaces it.
     pool.on('error', () => {});
-    const dialect = new ScopedDialect(new PostgresDialect({ pool }));
+    const dialect = new ScopedDialect(new PostgresDialect({ pool: preparingPool(pool) }));
     const kysely = new Kysely<DB>({ dialect });
     return wrap(kysely, dialect, 'postgres', {
       poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
