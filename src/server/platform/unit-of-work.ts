@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import { type AuditEntry, appendAudit } from './audit/audit.js';
 import type { Actor } from './auth/actor.js';
 import type { Database } from './db/database.js';
-import { type DomainEvent, enqueueEvents } from './events/outbox.js';
+import { type DomainEvent, envelopesOf, outboxInsert } from './events/outbox.js';
 
 /**
  * What a use case gets when it writes: the transaction, and two collectors. Audit entries and events are
@@ -46,8 +46,12 @@ export async function writeTransaction<DB, T>(
       audit: (e) => audits.push(e),
       emit: (e) => events.push(e),
     });
-    await enqueueEvents(trx, ctx.actor, ctx.requestId, events);
-    await appendAudit(trx, ctx.actor, ctx.requestId, audits);
+    // Events and audit entries are written last (audit very last: it locks the workspace's chain head
+    // until commit), the outbox insert folded into the audit statement.
+    const envelopes = envelopesOf(ctx.actor, ctx.requestId, events);
+    await appendAudit(trx, ctx.actor, ctx.requestId, audits, {
+      ...(envelopes.length > 0 ? { alongside: outboxInsert(envelopes) } : {}),
+    });
     emitted = events.length;
     return value;
   });

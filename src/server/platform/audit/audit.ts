@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type QueryExecutorProvider, sql } from 'kysely';
+import { type QueryExecutorProvider, type RawBuilder, sql } from 'kysely';
 import type { Actor } from '../auth/actor.js';
 import { jsonb } from '../db/sql.js';
 import { newId } from '../ids.js';
@@ -96,12 +96,18 @@ export async function appendAudit(
   actor: Actor,
   requestId: string | null,
   entries: readonly AuditEntry[],
+  options: { alongside?: RawBuilder<unknown> } = {},
 ): Promise<void> {
-  if (entries.length === 0) return;
+  if (entries.length === 0) {
+    if (options.alongside) await options.alongside.execute(trx);
+    return;
+  }
   const tenantId = actor.workspaceId;
+  // `alongside` (the outbox insert) rides in the same statement as a data-modifying CTE: one round trip.
+  const before = options.alongside ? sql`WITH alongside AS (${options.alongside}) ` : sql``;
   // Creates the head on first use, otherwise locks it (ON CONFLICT DO UPDATE takes the row lock).
   const head = await sql<{ seq: number; hash: string }>`
-    INSERT INTO crm_core.crm_audit_heads (tenant_id, seq, hash) VALUES (${tenantId}, 0, ${GENESIS_HASH})
+    ${before}INSERT INTO crm_core.crm_audit_heads (tenant_id, seq, hash) VALUES (${tenantId}, 0, ${GENESIS_HASH})
     ON CONFLICT (tenant_id) DO UPDATE SET seq = crm_audit_heads.seq
     RETURNING seq, hash`.execute(trx);
   let { seq, hash: prev } = head.rows[0] as { seq: number; hash: string };

@@ -1,4 +1,4 @@
-import { type QueryExecutorProvider, sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { Actor } from '../auth/actor.js';
 import { jsonb } from '../db/sql.js';
 import { newId } from '../ids.js';
@@ -25,16 +25,14 @@ export interface DomainEvent<T = unknown> {
   data: T;
 }
 
-/** Writes events to the outbox. Must run inside the transaction that made the change. */
-export async function enqueueEvents(
-  trx: QueryExecutorProvider,
+/** The envelopes of events about to be written (ids and time fixed here). */
+export function envelopesOf(
   actor: Actor,
   requestId: string | null,
   events: readonly DomainEvent[],
-): Promise<EventEnvelope[]> {
-  if (events.length === 0) return [];
+): EventEnvelope[] {
   const occurredAt = new Date().toISOString();
-  const envelopes = events.map(
+  return events.map(
     (e): EventEnvelope => ({
       id: newId(),
       type: e.type,
@@ -46,15 +44,21 @@ export async function enqueueEvents(
       data: e.data,
     }),
   );
+}
+
+/**
+ * The INSERT of envelopes into the outbox, not yet run: the unit of work folds it into the audit append's
+ * statement (one round trip fewer per write), or runs it alone.
+ */
+export function outboxInsert(envelopes: readonly EventEnvelope[]): RawBuilder<unknown> {
   const values = sql.join(
     envelopes.map(
       (env) =>
         sql`(${env.workspace_id}, ${env.id}, ${env.type}, ${env.aggregate.type}, ${env.aggregate.id},
-             ${jsonb(env)}, ${requestId})`,
+             ${jsonb(env)}, ${env.request_id})`,
     ),
   );
-  await sql`
+  return sql`
     INSERT INTO crm_core.crm_outbox (tenant_id, id, topic, aggregate_type, aggregate_id, payload, request_id)
-    VALUES ${values}`.execute(trx);
-  return envelopes;
+    VALUES ${values}`;
 }
