@@ -1,3 +1,4 @@
+import { type OperationNodeSource, sql } from 'kysely';
 import type { DB } from '../../db.js';
 import { jsonb } from '../../platform/db/sql.js';
 import { newId } from '../../platform/ids.js';
@@ -40,31 +41,38 @@ export interface SystemActivity {
  * undefined (not null), it is taken from the deal's account, else the contact's, so the entry still
  * lands on the account's timeline.
  */
-export async function recordSystemActivity(uow: UnitOfWork<DB>, a: SystemActivity): Promise<string> {
+/**
+ * `alongside`: another insert of the same transaction to run in the same statement (a data-modifying
+ * CTE), saving a round trip on hot paths such as a deal move (its stage-history row).
+ */
+export async function recordSystemActivity(
+  uow: UnitOfWork<DB>,
+  a: SystemActivity,
+  options: { alongside?: OperationNodeSource } = {},
+): Promise<string> {
   const id = newId();
   const accountId = a.accountId !== undefined ? a.accountId : await derivedAccountId(uow, a);
-  await uow.trx
-    .insertInto('crm_core.crm_activities')
-    .values({
-      tenant_id: uow.actor.workspaceId,
-      id,
-      kind: a.kind,
-      subject: a.subject,
-      body_markdown: null,
-      occurred_at: a.occurredAt ?? new Date(),
-      due_at: null,
-      related_activity_id: null,
-      account_id: accountId,
-      contact_id: a.contactId ?? null,
-      deal_id: a.dealId ?? null,
-      source: 'system',
-      source_event_id: null,
-      metadata: jsonb(a.metadata ?? {}),
-      owner_id: null,
-      actor_type: uow.actor.type,
-      created_by: uow.actor.userId,
-    })
-    .execute();
+  const insert = uow.trx.insertInto('crm_core.crm_activities').values({
+    tenant_id: uow.actor.workspaceId,
+    id,
+    kind: a.kind,
+    subject: a.subject,
+    body_markdown: null,
+    occurred_at: a.occurredAt ?? new Date(),
+    due_at: null,
+    related_activity_id: null,
+    account_id: accountId,
+    contact_id: a.contactId ?? null,
+    deal_id: a.dealId ?? null,
+    source: 'system',
+    source_event_id: null,
+    metadata: jsonb(a.metadata ?? {}),
+    owner_id: null,
+    actor_type: uow.actor.type,
+    created_by: uow.actor.userId,
+  });
+  if (options.alongside) await sql`WITH alongside AS (${options.alongside}) ${insert}`.execute(uow.trx);
+  else await insert.execute();
   return id;
 }
 

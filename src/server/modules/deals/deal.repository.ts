@@ -362,14 +362,14 @@ export async function memberUserIds(
 // ---------------------------------------------------------------------------------------------------
 // Stage history.
 
-export async function insertStageTransition(
-  db: Kysely<DB>,
-  row: Omit<StageTransitionTable, 'occurred_at' | 'ms_in_from_stage'> & {
-    ms_in_from_stage: number | null;
-    occurred_at?: Date;
-  },
-): Promise<void> {
-  await db.insertInto('crm_core.crm_stage_transitions').values(row).execute();
+type StageTransitionInput = Omit<StageTransitionTable, 'occurred_at' | 'ms_in_from_stage'> & {
+  ms_in_from_stage: number | null;
+  occurred_at?: Date;
+};
+
+/** The stage-history insert, not yet run (a move folds it into its timeline entry's statement). */
+export function stageTransitionInsert(db: Kysely<DB>, row: StageTransitionInput) {
+  return db.insertInto('crm_core.crm_stage_transitions').values(row);
 }
 
 export interface StageHistoryRow {

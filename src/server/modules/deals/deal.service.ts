@@ -28,7 +28,6 @@ import {
   findDealView,
   insertDeal,
   insertDealContacts,
-  insertStageTransition,
   listDealViews,
   liveAccountIds,
   liveContactIds,
@@ -40,6 +39,7 @@ import {
   replaceDealContacts,
   sortKeyOf,
   stageHistoryRows,
+  stageTransitionInsert,
   updateDealRow,
 } from './deal.repository.js';
 import type {
@@ -273,7 +273,7 @@ export async function createDeal(
         deleted_at: null,
       });
       await insertDealContacts(uow.trx, tenantId, row.id, contacts, actor.userId);
-      await insertStageTransition(uow.trx, {
+      const history = stageTransitionInsert(uow.trx, {
         tenant_id: tenantId,
         id: newId(),
         deal_id: row.id,
@@ -287,14 +287,18 @@ export async function createDeal(
         actor_type: actor.type,
         actor_id: actor.type === 'system' ? null : actor.id,
       });
-      await recordSystemActivity(uow, {
-        kind: 'deal_created',
-        subject: `Deal created: ${row.name}`,
-        accountId: row.account_id,
-        contactId: row.primary_contact_id,
-        dealId: row.id,
-        metadata: { stage_id: stage.id, stage_code: stage.code, pipeline_id: pw.pipeline.id },
-      });
+      await recordSystemActivity(
+        uow,
+        {
+          kind: 'deal_created',
+          subject: `Deal created: ${row.name}`,
+          accountId: row.account_id,
+          contactId: row.primary_contact_id,
+          dealId: row.id,
+          metadata: { stage_id: stage.id, stage_code: stage.code, pipeline_id: pw.pipeline.id },
+        },
+        { alongside: history },
+      );
       const view: DealView = {
         ...row,
         stage: stageRef(stage),
@@ -769,7 +773,7 @@ async function applyTransition(
     contacts = withPrimary(contacts, after.primary_contact_id);
     await insertDealContacts(uow.trx, tenantId, current.id, contacts, actor.userId);
   }
-  await insertStageTransition(uow.trx, {
+  const history = stageTransitionInsert(uow.trx, {
     tenant_id: tenantId,
     id: newId(),
     deal_id: current.id,
@@ -794,17 +798,21 @@ async function applyTransition(
     to_status: newStatus,
   };
   const fromName = from?.name_en ?? current.stage.name_en;
-  await recordSystemActivity(uow, {
-    kind: closing ? (`deal_${newStatus}` as 'deal_won' | 'deal_lost' | 'deal_cancelled') : 'stage_changed',
-    subject: closing
-      ? `Deal ${newStatus}: ${updated.name}`
-      : `Stage changed: ${fromName} → ${target.name_en}`,
-    accountId: updated.account_id,
-    contactId: updated.primary_contact_id,
-    dealId: current.id,
-    occurredAt: now,
-    metadata: { ...change, ...(lostReason ? { lost_reason: lostReason } : {}) },
-  });
+  await recordSystemActivity(
+    uow,
+    {
+      kind: closing ? (`deal_${newStatus}` as 'deal_won' | 'deal_lost' | 'deal_cancelled') : 'stage_changed',
+      subject: closing
+        ? `Deal ${newStatus}: ${updated.name}`
+        : `Stage changed: ${fromName} → ${target.name_en}`,
+      accountId: updated.account_id,
+      contactId: updated.primary_contact_id,
+      dealId: current.id,
+      occurredAt: now,
+      metadata: { ...change, ...(lostReason ? { lost_reason: lostReason } : {}) },
+    },
+    { alongside: history },
+  );
   const next: DealView = {
     ...current,
     ...updated,
