@@ -55,7 +55,8 @@ export type ContactLookup =
 export interface SearchPlan {
   /** Rows wanted per group (the page size + 1, for has_more). */
   n: number;
-  accounts?: { q: string };
+  /** By text (ranked search), or by exact tax codes (a number typed: phone-looking queries). */
+  accounts?: { q: string } | { mst: string[] };
   contacts?: ContactLookup;
   deals?: { q: string };
 }
@@ -64,6 +65,19 @@ export interface SearchRows {
   accounts: AccountHitRow[];
   contacts: ContactHitRow[];
   deals: DealHitRow[];
+}
+
+/**
+ * A number typed into search is a phone, or a tax code: its accounts come from the (tenant_id, vn_mst)
+ * btree by equality (leakproof, so indexed under RLS), not from a substring search that cannot match.
+ */
+function accountsByMstPart(t: RawBuilder<string>, mst: readonly string[], n: number) {
+  return sql`
+    SELECT 'accounts' AS grp, row_number() OVER (ORDER BY a.name_fold COLLATE "C", a.id) AS pos,
+      jsonb_build_object('id', a.id, 'name', a.name, 'vn_mst', a.vn_mst, 'legal_type', a.legal_type) AS data
+    FROM crm_core.crm_accounts a
+    WHERE a.tenant_id = ${t} AND a.deleted_at IS NULL AND a.vn_mst = ANY(${sql.val([...mst])}::text[])
+    ORDER BY a.name_fold COLLATE "C", a.id LIMIT ${n}::int`;
 }
 
 function accountsPart(t: RawBuilder<string>, q: string, n: number) {
@@ -115,7 +129,11 @@ function dealsPart(t: RawBuilder<string>, actor: Actor, q: string, n: number) {
 export async function searchAll(db: Kysely<DB>, actor: Actor, plan: SearchPlan): Promise<SearchRows> {
   const t = sql<string>`${actor.workspaceId}::uuid`;
   const parts = [
-    plan.accounts ? accountsPart(t, plan.accounts.q, plan.n) : null,
+    plan.accounts
+      ? 'mst' in plan.accounts
+        ? accountsByMstPart(t, plan.accounts.mst, plan.n)
+        : accountsPart(t, plan.accounts.q, plan.n)
+      : null,
     plan.contacts ? contactsPart(t, plan.contacts, plan.n) : null,
     plan.deals ? dealsPart(t, actor, plan.deals.q, plan.n) : null,
   ].filter((x) => x !== null);

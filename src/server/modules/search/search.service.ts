@@ -42,6 +42,14 @@ export function classifyQuery(q: string): QueryKind {
   return { kind: 'text' };
 }
 
+/** The tax codes (MST) a typed number may be: 10 digits, or 13 for a dependent unit (stored 10-3). */
+function taxCodesOf(q: string): string[] {
+  const d = q.replace(/\D/g, '');
+  if (d.length === 10) return [d];
+  if (d.length === 13) return [`${d.slice(0, 10)}-${d.slice(10)}`, d];
+  return [];
+}
+
 /**
  * A number libphonenumber deems invalid cannot be stored as such by the contacts module, but the exact
  * lookup is free: try the obvious E.164 spelling (national 0 → +84) rather than nothing.
@@ -84,7 +92,13 @@ export async function globalSearch(
     types.includes(t) && can(actor, permission);
   const parsed = classifyQuery(q);
   const plan: SearchPlan = { n: limit + 1 };
-  if (want('accounts', 'crm.account.view')) plan.accounts = { q };
+  // A phone or an email cannot be a substring of an account's or a deal's searchable text (names, tax
+  // code, domains; deal names), so those searches are skipped for them, not run to find nothing: a
+  // number still finds the account whose tax code it is.
+  if (want('accounts', 'crm.account.view')) {
+    if (parsed.kind === 'text') plan.accounts = { q };
+    else if (parsed.kind === 'phone') plan.accounts = { mst: taxCodesOf(q) };
+  }
   if (want('contacts', 'crm.contact.view')) {
     plan.contacts =
       parsed.kind === 'phone'
@@ -93,11 +107,11 @@ export async function globalSearch(
           ? { by: 'channel', value: parsed.value, prefix: true, kinds: ['email'] }
           : { by: 'name', q };
   }
-  if (want('deals', 'crm.deal.view')) plan.deals = { q };
+  if (want('deals', 'crm.deal.view') && parsed.kind === 'text') plan.deals = { q };
 
   const rows = await p.db.read(actor.workspaceId, (db) => searchAll(db, actor, plan));
   const out: SearchResponse = { q };
-  if (plan.accounts) {
+  if (want('accounts', 'crm.account.view')) {
     out.accounts = page(
       rows.accounts.map(
         (r): AccountHit => ({
@@ -111,7 +125,7 @@ export async function globalSearch(
     );
   }
   if (plan.contacts) out.contacts = page(rows.contacts.map(presentContact), limit);
-  if (plan.deals) {
+  if (want('deals', 'crm.deal.view')) {
     out.deals = page(
       rows.deals.map(
         (r): DealHit => ({

@@ -213,6 +213,22 @@ describe('phone and email lookups', () => {
     expect(await contactNames(ws.admin.client, '0912')).toEqual([]);
   });
 
+  it('finds an account by its tax code typed as a number, and looks no further for deals', async () => {
+    const ws = await createWorkspace(t);
+    const acct = await accountFor(t, ws.admin, { name: 'Công ty Ánh Dương', vn_mst: '0312273838' });
+    await accountFor(t, ws.admin, { name: 'Chi nhánh Ánh Dương', vn_mst: '0312273838-001' });
+    await insertDeal(t, ws.id, { name: 'Hợp đồng 0312273838' });
+    const body = await search(ws.admin.client, '0312 273 838');
+    expect(body.accounts?.data.map((a) => a.id)).toEqual([acct.id]);
+    expect(body.deals).toEqual({ data: [], has_more: false });
+    const branch = await search(ws.admin.client, '0312273838001');
+    expect(branch.accounts?.data.map((a) => a.vn_mst)).toEqual(['0312273838-001']);
+    // An email is not an account or deal name either: those groups answer empty without searching.
+    const byEmail = await search(ws.admin.client, 'someone@anhduong.vn');
+    expect(byEmail.accounts).toEqual({ data: [], has_more: false });
+    expect(byEmail.deals).toEqual({ data: [], has_more: false });
+  });
+
   it('rewrites 2018-era 11-digit mobile prefixes before looking up', async () => {
     const ws = await createWorkspace(t);
     const id = await insertContact(t, ws.id, {
