@@ -25,7 +25,7 @@ function presentAuditRow(r: AuditRow) {
 export async function listAudit(p: AppPlatform, ctx: RequestContext, q: ListAuditQuery) {
   requirePermission(ctx.actor, 'crm.audit.view');
   const ws = ctx.actor.workspaceId;
-  const before = q.cursor ? (decodeCursor(q.cursor, 'seq', ['number'])[0] as number) : null;
+  const before = q.cursor ? (decodeCursor(q.cursor, 'seq', ['int'])[0] as number) : null;
   const rows = await p.db.read(ws, (db) => listAuditRows(db, ws, q, before, q.limit + 1));
   const page = rows.slice(0, q.limit);
   const last = page[page.length - 1];
