@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from '../../../shared/limits.js';
+import { NAMED_SORTS } from '../../platform/db/keyset.js';
 import { customFieldsSchema, NO_NUL, noNul, optionalText, text } from '../../platform/http/fields.js';
 
 /** Inputs of the accounts API. zod picks fields, so nothing else can be mass-assigned. */
@@ -108,14 +109,7 @@ export const updateAccountSchema = z
   });
 export type UpdateAccountInput = z.infer<typeof updateAccountSchema>;
 
-export const ACCOUNT_SORTS = [
-  'name',
-  '-name',
-  'created_at',
-  '-created_at',
-  'updated_at',
-  '-updated_at',
-] as const;
+export const ACCOUNT_SORTS = NAMED_SORTS;
 export type AccountSort = (typeof ACCOUNT_SORTS)[number];
 
 const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');

@@ -1,5 +1,6 @@
 import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import type { DB } from '../../db.js';
+import { namedKeyset, namedSortKey } from '../../platform/db/keyset.js';
 import type { ContactSort } from './contact.schema.js';
 import type {
   BuyingRole,
@@ -191,16 +192,12 @@ function applyFilters<O>(
   return out;
 }
 
-const SORT_COLUMN = { name: 'name_fold', created_at: 'created_at', updated_at: 'updated_at' } as const;
-
 /** The cursor value of a row for a sort option. */
 export function sortKeyOf(sort: ContactSort, row: ContactRow): string {
-  const col = SORT_COLUMN[sort.replace('-', '') as keyof typeof SORT_COLUMN];
-  const v = row[col];
-  return v instanceof Date ? v.toISOString() : v;
+  return namedSortKey(sort, row);
 }
 
-/** One page; `after` is the (sort value, id) of the previous page's last row. */
+/** One page in a plain (non-search) order; `after` is the (sort value, id) of the previous page's last row. */
 export async function listContactRows(
   db: Kysely<DB>,
   tenantId: string,
@@ -209,21 +206,10 @@ export async function listContactRows(
   after: readonly [string, string] | null,
   limit: number,
 ): Promise<ContactRow[]> {
-  const desc = sort.startsWith('-');
-  const col = SORT_COLUMN[sort.replace('-', '') as keyof typeof SORT_COLUMN];
-  const dir = desc ? 'desc' : 'asc';
-  // name_fold sorts in the "C" collation, as its index does, so both engines agree on the order.
-  const sortExpr = col === 'name_fold' ? sql`name_fold collate "C"` : sql.ref(col);
+  const k = namedKeyset(sort, after);
   let q = applyFilters(db.selectFrom(T).selectAll(), tenantId, filters);
-  if (after) {
-    const value = col === 'name_fold' ? sql`${after[0]} collate "C"` : sql`${after[0]}::timestamptz`;
-    q = q.where(sql<boolean>`(${sortExpr}, id) ${sql.raw(desc ? '<' : '>')} (${value}, ${after[1]}::uuid)`);
-  }
-  return q
-    .orderBy(sql`${sortExpr} ${sql.raw(dir)}`)
-    .orderBy('id', dir)
-    .limit(limit)
-    .execute();
+  if (k.after) q = q.where(k.after);
+  return q.orderBy(k.order).orderBy('id', k.dir).limit(limit).execute();
 }
 
 export async function countContactRows(

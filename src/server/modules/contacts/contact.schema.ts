@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from '../../../shared/limits.js';
+import { NAMED_SORTS } from '../../platform/db/keyset.js';
 import { customFieldsSchema, optionalText, text } from '../../platform/http/fields.js';
 
 /**
@@ -65,14 +66,7 @@ export const updateContactSchema = z
   });
 export type UpdateContactInput = z.infer<typeof updateContactSchema>;
 
-export const CONTACT_SORTS = [
-  'name',
-  '-name',
-  'created_at',
-  '-created_at',
-  'updated_at',
-  '-updated_at',
-] as const;
+export const CONTACT_SORTS = NAMED_SORTS;
 export type ContactSort = (typeof CONTACT_SORTS)[number];
 
 const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
