@@ -309,32 +309,16 @@ export async function pipelineOfStage(
 // ---------------------------------------------------------------------------------------------------
 // References a deal points at.
 
-/** Which of `ids` are live accounts of the workspace. */
-export async function liveAccountIds(
+/** Which of `ids` are live (not deleted) accounts or contacts of the workspace. */
+export async function liveIds(
   db: Kysely<DB>,
+  table: 'crm_core.crm_accounts' | 'crm_core.crm_contacts',
   tenantId: string,
   ids: readonly string[],
 ): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const rows = await db
-    .selectFrom('crm_core.crm_accounts')
-    .select('id')
-    .where('tenant_id', '=', tenantId)
-    .where('id', 'in', [...ids])
-    .where('deleted_at', 'is', null)
-    .execute();
-  return new Set(rows.map((r) => r.id));
-}
-
-/** Which of `ids` are live contacts of the workspace. */
-export async function liveContactIds(
-  db: Kysely<DB>,
-  tenantId: string,
-  ids: readonly string[],
-): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const rows = await db
-    .selectFrom('crm_core.crm_contacts')
+    .selectFrom(table)
     .select('id')
     .where('tenant_id', '=', tenantId)
     .where('id', 'in', [...ids])

@@ -29,8 +29,7 @@ import {
   insertDeal,
   insertDealContacts,
   listDealViews,
-  liveAccountIds,
-  liveContactIds,
+  liveIds,
   loadPipelineWithStages,
   memberUserIds,
   type PipelineStage,
@@ -100,11 +99,10 @@ async function refErrors(uow: Uow, checks: readonly RefCheck[]): Promise<FieldEr
   const accountIds = ids('account');
   const contactIds = ids('contact');
   const memberIds = ids('member');
-  const [accounts, contacts, members] = [
-    accountIds.length ? await liveAccountIds(uow.trx, tenantId, accountIds) : new Set<string>(),
-    contactIds.length ? await liveContactIds(uow.trx, tenantId, contactIds) : new Set<string>(),
-    memberIds.length ? await memberUserIds(uow.trx, tenantId, memberIds) : new Set<string>(),
-  ];
+  // One after another: they share the transaction's connection. Each is a no-op for an empty list.
+  const accounts = await liveIds(uow.trx, 'crm_core.crm_accounts', tenantId, accountIds);
+  const contacts = await liveIds(uow.trx, 'crm_core.crm_contacts', tenantId, contactIds);
+  const members = await memberUserIds(uow.trx, tenantId, memberIds);
   const errors: FieldError[] = [];
   for (const c of checks) {
     if (c.kind === 'account' && !accounts.has(c.id)) {
