@@ -18,7 +18,11 @@ const INVISIBLE = /[\u200B-\u200D\u2060\uFEFF]/g;
  * its lower case (U+00F0) become the Vietnamese letters. Invisible characters are dropped.
  */
 export function nfcVietnamese(text: string): string {
-  return text.normalize('NFC').replace(INVISIBLE, '').replace(/\u00D0/g, '\u0110').replace(/\u00F0/g, '\u0111');
+  return text
+    .normalize('NFC')
+    .replace(INVISIBLE, '')
+    .replace(/\u00D0/g, '\u0110')
+    .replace(/\u00F0/g, '\u0111');
 }
 
 /**
@@ -33,7 +37,12 @@ export function placeTone(syllable: string): string {
   const tones = [...decomposed].filter((c) => TONE_MARKS.has(c));
   if (tones.length !== 1) return syllable.normalize('NFC');
   const tone = tones[0] as string;
-  const base = [...[...decomposed].filter((c) => !TONE_MARKS.has(c)).join('').normalize('NFC')];
+  const base = [
+    ...[...decomposed]
+      .filter((c) => !TONE_MARKS.has(c))
+      .join('')
+      .normalize('NFC'),
+  ];
   let start = base.findIndex((c) => VOWELS.has(c));
   if (start < 0) return syllable.normalize('NFC');
   const next = base[start + 1];
