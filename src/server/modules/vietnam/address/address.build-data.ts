@@ -26,7 +26,11 @@ const provinceRow = z.object({
   name: z.string(),
   place_type: z.string(),
 });
-const wardRow = z.object({ ward_code: z.string().regex(/^\d{5}$/), name: z.string(), province_code: z.string() });
+const wardRow = z.object({
+  ward_code: z.string().regex(/^\d{5}$/),
+  name: z.string(),
+  province_code: z.string(),
+});
 const mappingRow = z.object({
   id: z.string(),
   old_ward_code: z.string().nullable(),
@@ -133,7 +137,8 @@ function splitPrefix<K extends string>(
   full: string,
   prefixes: ReadonlyArray<readonly [string, K]>,
 ): [K, string] | null {
-  for (const [prefix, kind] of prefixes) if (full.startsWith(prefix)) return [kind, full.slice(prefix.length)];
+  for (const [prefix, kind] of prefixes)
+    if (full.startsWith(prefix)) return [kind, full.slice(prefix.length)];
   return null;
 }
 
@@ -215,7 +220,10 @@ function build(path: string): void {
     const districtKey = `${oldProvinceCode}|${districtFull}`;
     let district = districts.get(districtKey);
     if (district === undefined) {
-      const [kind, name] = must(splitPrefix(districtFull, DISTRICT_PREFIXES), `district type ${districtFull}`);
+      const [kind, name] = must(
+        splitPrefix(districtFull, DISTRICT_PREFIXES),
+        `district type ${districtFull}`,
+      );
       district = outDistricts.length;
       outDistricts.push([oldProvinceCode, kind, name]);
       districts.set(districtKey, district);
@@ -248,7 +256,8 @@ function build(path: string): void {
   if (byLowest.join() !== [...byLowest].sort().join()) {
     throw new Error(`legacy province codes disagree with the ward numbering: ${byLowest.join()}`);
   }
-  if (legacyProvinces.size !== 63) throw new Error(`expected 63 legacy provinces, got ${legacyProvinces.size}`);
+  if (legacyProvinces.size !== 63)
+    throw new Error(`expected 63 legacy provinces, got ${legacyProvinces.size}`);
 
   const outLegacyProvinces = [...legacyProvinces.values()]
     .sort((a, b) => a.code.localeCompare(b.code))
