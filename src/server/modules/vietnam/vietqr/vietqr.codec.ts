@@ -274,7 +274,11 @@ export function encodeVietQr(input: VietQrInput): string {
     );
   }
   if (service === 'QRIBFTTC' && !/^\d+$/.test(account)) {
-    throw new VietQrInputError('account', 'bad_format', 'a card number (QRIBFTTC) must be digits only');
+    throw new VietQrInputError(
+      'account',
+      'bad_format',
+      'account must be digits only for a card transfer (QRIBFTTC)',
+    );
   }
   const { amount } = input;
   if (amount !== undefined) {
