@@ -24,6 +24,9 @@ import { searchRoutes } from './modules/search/search.routes.js';
 import { apiKeyRoutes } from './modules/users/api-key.routes.js';
 import { createCredentialResolver } from './modules/users/user.credentials.js';
 import { userRoutes } from './modules/users/user.routes.js';
+import { type WebhookDispatcher, wireWebhooks } from './modules/webhooks/webhook.dispatcher.js';
+import { webhookRoutes } from './modules/webhooks/webhook.routes.js';
+import type { HostLookup } from './modules/webhooks/webhook.ssrf.js';
 import { workspaceRoutes } from './modules/workspaces/workspace.routes.js';
 import { installAuthentication, SessionRevocations } from './platform/auth/authenticate.js';
 import { SessionTokens } from './platform/auth/session-tokens.js';
@@ -47,6 +50,8 @@ export interface BuildOptions {
   bus?: EventBus;
   kv?: KeyValueStore;
   mxResolver?: AppPlatform['mxResolver'];
+  /** Webhook DNS resolution (tests pass a fake: they never do real DNS); default: the system resolver. */
+  webhookLookup?: HostLookup;
   /** Override the logger destination (tests); defaults to stdout JSON at config.LOG_LEVEL. */
   logger?: FastifyBaseLogger;
 }
@@ -55,6 +60,8 @@ export interface App {
   app: FastifyInstance;
   platform: AppPlatform;
   relay: OutboxRelay<unknown>;
+  /** Sends queued webhook deliveries; started with the relay (main.ts, worker.ts). */
+  webhooks: WebhookDispatcher;
 }
 
 const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
@@ -133,6 +140,11 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     write: (ctx, fn) => writeTransaction(db, ctx, fn, () => relay.wake()),
   };
   const credentials = createCredentialResolver(platform);
+  // Webhooks: the fan-out is a durable subscriber of every event; the dispatcher starts with the relay.
+  const webhooks = wireWebhooks(
+    { db, config, log: app.log, write: platform.write, lookup: options.webhookLookup },
+    bus,
+  );
 
   const installNotFound = installProblemHandling(app);
   // Security headers and CORS are registered before authentication: their onRequest hooks must run
@@ -256,12 +268,14 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   await app.register(searchRoutes(platform), { prefix: API_PREFIX });
   await app.register(dashboardRoutes(platform), { prefix: API_PREFIX });
   await app.register(auditRoutes(platform), { prefix: API_PREFIX });
+  await app.register(webhookRoutes(platform, webhooks), { prefix: API_PREFIX });
 
   app.addHook('onClose', async () => {
     await relay.stop();
+    await webhooks.dispatcher.stop();
     if (!options.bus) await bus.close();
     if (!options.kv) await kv.close();
   });
 
-  return { app, platform, relay: relay as OutboxRelay<unknown> };
+  return { app, platform, relay: relay as OutboxRelay<unknown>, webhooks: webhooks.dispatcher };
 }

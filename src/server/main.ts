@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const options = databaseOptions(config);
   const db = await createDatabase<DB>(options);
   const ran = await migrateUp(db);
-  const { app, platform, relay } = await buildApp({ config, db });
+  const { app, platform, relay, webhooks } = await buildApp({ config, db });
   const log = app.log;
   log.info(
     {
@@ -35,6 +35,10 @@ async function main(): Promise<void> {
       );
   }
 
+  if (!config.WEBHOOK_SECRET_KEY && config.NODE_ENV === 'production') {
+    log.warn('WEBHOOK_SECRET_KEY is not set: webhook signing secrets are stored unencrypted in the database');
+  }
+
   let demo: Awaited<ReturnType<typeof seedDemo>> | null = null;
   if (config.SEED_DEMO) {
     const password = devSecret(config.dataDir, 'demoPassword', generateDemoPassword).value;
@@ -43,6 +47,7 @@ async function main(): Promise<void> {
   const housekeeping = new Housekeeping(db, 10 * 60_000, (err) => log.warn({ err }, 'housekeeping failed'));
   if (config.OUTBOX_RELAY === 'inline') {
     relay.start();
+    webhooks.start();
     housekeeping.start();
   }
 

@@ -1,11 +1,13 @@
 import pino from 'pino';
 import type { DB } from './db.js';
+import { wireWebhooks } from './modules/webhooks/webhook.dispatcher.js';
 import { createDatabase, databaseOptions } from './platform/db/database.js';
 import { migrationsCurrent } from './platform/db/migrate.js';
 import { InProcessBus } from './platform/events/bus.js';
 import { OutboxRelay } from './platform/events/relay.js';
 import { Housekeeping } from './platform/jobs/housekeeping.js';
 import { loadConfigOrExit, onShutdownSignal, runMain } from './platform/process.js';
+import { writeTransaction } from './platform/unit-of-work.js';
 
 /**
  * Background entry: the outbox relay and housekeeping, separate from the HTTP server. Run it with
@@ -31,8 +33,15 @@ async function main(): Promise<void> {
   }
   const bus = new InProcessBus((err, event) => log.error({ err, eventId: event.id }, 'event handler failed'));
   const relay = new OutboxRelay(db, bus, { pollMs: config.OUTBOX_POLL_MS, log });
+  // The webhook fan-out subscribes to every event (durable: a failed insert makes the relay retry it),
+  // and the dispatcher sends what it queued.
+  const webhooks = wireWebhooks(
+    { db, config, log, write: (ctx, fn) => writeTransaction(db, ctx, fn, () => relay.wake()) },
+    bus,
+  );
   const housekeeping = new Housekeeping(db, 10 * 60_000, (err) => log.warn({ err }, 'housekeeping failed'));
   relay.start();
+  webhooks.dispatcher.start();
   housekeeping.start();
   log.info({ pollMs: config.OUTBOX_POLL_MS }, 'worker started: outbox relay and housekeeping');
 
@@ -40,6 +49,7 @@ async function main(): Promise<void> {
     log.info({ signal, published: relay.published }, 'worker stopping');
     housekeeping.stop();
     await relay.stop();
+    await webhooks.dispatcher.stop();
     await db.destroy();
   });
 }

@@ -62,6 +62,16 @@ export const ENV_SCHEMA = z.object({
   METRICS_TOKEN: z.string().min(16).optional(),
   IDEMPOTENCY_TTL_SECONDS: intFrom(60, 7 * 86_400).default(86_400),
   EMAIL_MX_CHECK: z.enum(['dns', 'off']).default('dns'),
+  /** Webhooks (ADR 0014). true admits loopback/private targets: development, tests, on-premises only. */
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: bool.default(false),
+  WEBHOOK_TIMEOUT_MS: intFrom(1000, 60_000).default(10_000),
+  WEBHOOK_MAX_ATTEMPTS: intFrom(1, 50).default(12),
+  /** Encrypts webhook signing secrets at rest (AES-256-GCM); without it they are stored as is. */
+  WEBHOOK_SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Dead letters in a row after which a subscription is switched off; 0 never. */
+  WEBHOOK_DISABLE_AFTER_DEAD: intFrom(0, 10_000).default(10),
+  WEBHOOK_POLL_MS: intFrom(10, 60_000).default(1000),
+  WEBHOOK_RETENTION_DAYS: intFrom(1, 3650).default(30),
 });
 
 export type Env = z.infer<typeof ENV_SCHEMA>;

@@ -32,6 +32,8 @@ export const ERROR_STATUS = {
   deal_not_found: 404,
   activity_not_found: 404,
   exchange_rate_not_found: 404,
+  webhook_not_found: 404,
+  webhook_delivery_not_found: 404,
   // 405
   method_not_allowed: 405,
   // 409
@@ -45,6 +47,7 @@ export const ERROR_STATUS = {
   stage_has_deals: 409,
   deal_closed: 409,
   contact_claimed: 409,
+  webhook_delivery_not_redeliverable: 409,
   // 412
   precondition_failed: 412,
   // 413

@@ -9,6 +9,7 @@ import * as m0006 from './migrations/0006_pipelines.js';
 import * as m0007 from './migrations/0007_deals.js';
 import * as m0008 from './migrations/0008_activities.js';
 import * as m0009 from './migrations/0009_global_search.js';
+import * as m0010 from './migrations/0010_webhooks.js';
 import * as m0011 from './migrations/0011_vietnam.js';
 
 /**
@@ -25,6 +26,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0007_deals': m0007,
   '0008_activities': m0008,
   '0009_global_search': m0009,
+  '0010_webhooks': m0010,
   '0011_vietnam': m0011,
 };
 
