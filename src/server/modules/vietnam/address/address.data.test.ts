@@ -84,18 +84,28 @@ describe('address data integrity', () => {
       ...d.legacyDistricts.map((x) => x.fullName),
     ];
     for (const n of names) expect(n).toBe(n.normalize('NFC'));
-    const file = JSON.parse(
-      readFileSync(new URL('./data/address-data.json', import.meta.url), 'utf8'),
-    ) as { version: string };
+    const file = JSON.parse(readFileSync(new URL('./data/address-data.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
     expect(addressDatasetVersion()).toBe(file.version);
     expect(addressDatasetVersion()).toMatch(/^vn-2025-07-01\//);
-    expect(readFileSync(new URL('./data/LICENSE-address.md', import.meta.url), 'utf8')).toContain(file.version);
+    expect(readFileSync(new URL('./data/LICENSE-address.md', import.meta.url), 'utf8')).toContain(
+      file.version,
+    );
   });
 });
 
 describe('address lookups', () => {
   it('finds a province by code and by any usual spelling', () => {
-    for (const q of ['79', 'Thành phố Hồ Chí Minh', 'Hồ Chí Minh', 'ho chi minh', 'TP.HCM', 'HCM', 'tp hcm']) {
+    for (const q of [
+      '79',
+      'Thành phố Hồ Chí Minh',
+      'Hồ Chí Minh',
+      'ho chi minh',
+      'TP.HCM',
+      'HCM',
+      'tp hcm',
+    ]) {
       expect(findProvince(q)?.code, q).toBe('79');
     }
     expect(findProvince('Hà Nội')?.fullName).toBe('Thành phố Hà Nội');
@@ -109,7 +119,11 @@ describe('address lookups', () => {
   });
 
   it('finds wards by code and lists them by province', () => {
-    expect(findWard('00070')).toMatchObject({ name: 'Hoàn Kiếm', fullName: 'Phường Hoàn Kiếm', provinceCode: '01' });
+    expect(findWard('00070')).toMatchObject({
+      name: 'Hoàn Kiếm',
+      fullName: 'Phường Hoàn Kiếm',
+      provinceCode: '01',
+    });
     expect(findWard('00004')?.fullName).toBe('Phường Ba Đình');
     expect(findWard('99999')).toBeNull();
     expect(findWard('abc')).toBeNull();
