@@ -153,7 +153,7 @@ describe('sameCompanyName: properties', () => {
   it('sees a name folded to ASCII', () => {
     fc.assert(
       fc.property(
-        name.filter((n) => /[^\x00-\x7f]/u.test(n)),
+        name.filter((n) => /[^ -~]/u.test(n)),
         (a) => {
           const ascii = a.normalize('NFD').replace(/\p{M}/gu, '').replaceAll('đ', 'd');
           expect(sameCompanyName(a, ascii)).toBe(false);
