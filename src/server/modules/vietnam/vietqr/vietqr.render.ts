@@ -10,7 +10,8 @@ const ERROR_CORRECTION = 'M';
 const MARGIN = 4;
 /** Pixels per module when no size is asked for: crisp integer scaling, about 300–500 px for VietQR. */
 const DEFAULT_SCALE = 8;
-export const MIN_PNG_SIZE = 64;
+/** Fits any payload the decoder accepts (≤ 512 chars: version 18 at level M, 89 + 8 modules). */
+export const MIN_PNG_SIZE = 128;
 export const MAX_PNG_SIZE = 2048;
 
 /** The payload is not something we are willing to draw: only strictly valid payloads are rendered. */
@@ -32,8 +33,7 @@ function assertRenderable(payload: string): void {
 }
 
 export interface RenderPngOptions {
-  /** Width = height in pixels, 64–2048; default: 8 px per module. Too small for the symbol → the minimum
-   *  size that fits (qrcode's rule), never a clipped code. */
+  /** Width = height in pixels, 128–2048 (always exact); default: 8 px per module. */
   size?: number;
 }
 
@@ -53,7 +53,9 @@ export async function renderVietQrPng(payload: string, options: RenderPngOptions
     type: 'png',
     errorCorrectionLevel: ERROR_CORRECTION,
     margin: MARGIN,
-    ...(size === undefined ? { scale: DEFAULT_SCALE } : { width: size }),
+    // qrcode computes floor(modules × (width / modules)), which floating point can land one pixel short
+    // (256 → 255); a thousandth of a pixel more keeps the image exactly `size` wide without moving modules.
+    ...(size === undefined ? { scale: DEFAULT_SCALE } : { width: size + 0.001 }),
   });
 }
 
