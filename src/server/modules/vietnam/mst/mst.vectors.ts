@@ -13,7 +13,7 @@ const VectorsSchema = z.object({
 
 export type MstVectors = z.infer<typeof VectorsSchema>;
 
-export const MST_VECTORS_URL = new URL('../../../../../../shared/testdata/mst.json', import.meta.url);
+export const MST_VECTORS_URL = new URL('../../../../../test/fixtures/vn/mst.json', import.meta.url);
 
 export function loadMstVectors(): MstVectors {
   return VectorsSchema.parse(JSON.parse(readFileSync(MST_VECTORS_URL, 'utf8')));

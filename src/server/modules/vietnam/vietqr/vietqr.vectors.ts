@@ -26,7 +26,7 @@ const VectorsSchema = z.object({ about: z.string(), vectors: z.array(VectorSchem
 
 export type VietQrVector = z.infer<typeof VectorSchema>;
 
-export const VIETQR_VECTORS_URL = new URL('../../../../../../shared/testdata/vietqr.json', import.meta.url);
+export const VIETQR_VECTORS_URL = new URL('../../../../../test/fixtures/vn/vietqr.json', import.meta.url);
 
 export function loadVietQrVectors(): VietQrVector[] {
   return VectorsSchema.parse(JSON.parse(readFileSync(VIETQR_VECTORS_URL, 'utf8'))).vectors;
