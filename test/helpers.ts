@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import type { FastifyInstance, InjectOptions } from 'fastify';
-import { type App, buildApp } from '../src/server/app.js';
+import { type App, type BuildOptions, buildApp } from '../src/server/app.js';
 import type { AppDatabase, DB } from '../src/server/db.js';
 import { type Config, testConfig } from '../src/server/platform/config.js';
 import { createDatabase } from '../src/server/platform/db/database.js';
@@ -69,11 +69,14 @@ export interface TestApp extends App {
 }
 
 /** An app on the worker's database, configured for tests (no relay loop, quiet, generous limits). */
-export async function testApp(overrides: Partial<Config> = {}): Promise<TestApp> {
+export async function testApp(
+  overrides: Partial<Config> = {},
+  options: Omit<Partial<BuildOptions>, 'config' | 'db'> = {},
+): Promise<TestApp> {
   const db = await testDb();
   const config = testConfig({ RATE_LIMIT_MAX: 1_000_000, ...overrides });
   // Tests never do real DNS: MX lookups answer 'valid' unless a test builds its own app.
-  const built = await buildApp({ config, db, mxResolver: { resolveMx: async () => 'valid' } });
+  const built = await buildApp({ config, db, mxResolver: { resolveMx: async () => 'valid' }, ...options });
   await built.app.ready();
   return { ...built, db, config, close: () => built.app.close() };
 }

@@ -41,6 +41,10 @@ import { installSecurityHeaders } from './platform/http/security-headers.js';
 import { createRedis, type KeyValueStore, MemoryStore, RedisStore } from './platform/kv.js';
 import { installMetrics, installMetricsAuth } from './platform/observability/metrics.js';
 import { writeTransaction } from './platform/unit-of-work.js';
+import { mstRegistryFor } from './modules/vietnam/mst.service.js';
+import { vietnamRoutes } from './modules/vietnam/vietnam.routes.js';
+import { WonFlowRunner, type WonFlowRunnerOptions } from './modules/vietnam/won-flow.runner.js';
+import { enqueueCloseFlow } from './modules/vietnam/won-flow.service.js';
 
 export const API_PREFIX = '/crm/v1';
 
@@ -52,6 +56,10 @@ export interface BuildOptions {
   mxResolver?: AppPlatform['mxResolver'];
   /** Webhook DNS resolution (tests pass a fake: they never do real DNS); default: the system resolver. */
   webhookLookup?: HostLookup;
+  /** The GDT registry (tests pass a fake; null: none); default from MST_REGISTRY_URL, cached 7 days. */
+  mstRegistry?: AppPlatform['mstRegistry'];
+  /** Won-flow runner tuning (tests inject faults, short leases). */
+  wonFlow?: WonFlowRunnerOptions;
   /** Override the logger destination (tests); defaults to stdout JSON at config.LOG_LEVEL. */
   logger?: FastifyBaseLogger;
 }
@@ -62,6 +70,8 @@ export interface App {
   relay: OutboxRelay<unknown>;
   /** Sends queued webhook deliveries; started with the relay (main.ts, worker.ts). */
   webhooks: WebhookDispatcher;
+  /** Runs the steps that follow a won/lost deal; started with the relay (main.ts, worker.ts). */
+  wonFlow: WonFlowRunner;
 }
 
 const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
@@ -137,6 +147,8 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     revocations,
     log: app.log,
     mxResolver: options.mxResolver,
+    mstRegistry:
+      options.mstRegistry !== undefined ? options.mstRegistry : mstRegistryFor(config, db, kv, app.log),
     write: (ctx, fn) => writeTransaction(db, ctx, fn, () => relay.wake()),
   };
   const credentials = createCredentialResolver(platform);
@@ -270,12 +282,24 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   await app.register(auditRoutes(platform), { prefix: API_PREFIX });
   await app.register(webhookRoutes(platform, webhooks), { prefix: API_PREFIX });
 
+  const wonFlow = new WonFlowRunner(platform, { pollMs: config.WON_FLOW_POLL_MS, ...options.wonFlow });
+  await app.register(vietnamRoutes(platform, () => wonFlow.wake()), { prefix: API_PREFIX });
+  // Durable: if writing a closed deal's steps fails, the relay publishes the event again.
+  bus.subscribe(
+    'deal.*',
+    async (event) => {
+      if (await enqueueCloseFlow(platform, event)) wonFlow.wake();
+    },
+    { durable: true },
+  );
+
   app.addHook('onClose', async () => {
+    await wonFlow.stop();
     await relay.stop();
     await webhooks.dispatcher.stop();
     if (!options.bus) await bus.close();
     if (!options.kv) await kv.close();
   });
 
-  return { app, platform, relay: relay as OutboxRelay<unknown>, webhooks: webhooks.dispatcher };
+  return { app, platform, relay: relay as OutboxRelay<unknown>, webhooks: webhooks.dispatcher, wonFlow };
 }

@@ -5,6 +5,7 @@ import type { CurrencyTables } from './modules/currencies/currency.table.js';
 import type { DealTables } from './modules/deals/deal.table.js';
 import type { PipelineTables } from './modules/pipelines/pipeline.table.js';
 import type { UserTables } from './modules/users/user.table.js';
+import type { VietnamTables } from './modules/vietnam/vietnam.table.js';
 import type { WebhookTables } from './modules/webhooks/webhook.table.js';
 import type { WorkspaceTables } from './modules/workspaces/workspace.table.js';
 import type { Database } from './platform/db/database.js';
@@ -23,7 +24,8 @@ export interface DB
     DealTables,
     CurrencyTables,
     ActivityTables,
-    WebhookTables {}
+    WebhookTables,
+    VietnamTables {}
 
 export type AppDatabase = Database<DB>;
 export type AppPlatform = Platform<DB>;

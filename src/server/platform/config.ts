@@ -72,6 +72,16 @@ export const ENV_SCHEMA = z.object({
   WEBHOOK_DISABLE_AFTER_DEAD: intFrom(0, 10_000).default(10),
   WEBHOOK_POLL_MS: intFrom(10, 60_000).default(1000),
   WEBHOOK_RETENTION_DAYS: intFrom(1, 3650).default(30),
+  /** GDT registry adapter base URL (GET {url}/{mst}); unset: MSTs are checked by their digits only. */
+  MST_REGISTRY_URL: z.url().optional(),
+  MST_REGISTRY_TIMEOUT_MS: intFrom(100, 60_000).default(3000),
+  /** Hóa đơn signing certificate: PEM files, or a PKCS#12 file (+ password). Unset: a self-signed demo one. */
+  HOADON_CERT_FILE: z.string().min(1).optional(),
+  HOADON_KEY_FILE: z.string().min(1).optional(),
+  HOADON_PKCS12_FILE: z.string().min(1).optional(),
+  HOADON_PKCS12_PASSWORD: z.string().optional(),
+  /** How often the won-deal flow runner looks for due steps (it is also woken by each close). */
+  WON_FLOW_POLL_MS: intFrom(50, 600_000).default(1000),
 });
 
 export type Env = z.infer<typeof ENV_SCHEMA>;
@@ -105,6 +115,12 @@ export function parseEnv(env: NodeJS.ProcessEnv): Env {
   }
   const e = result.data;
   const problems: string[] = [];
+  if (Boolean(e.HOADON_CERT_FILE) !== Boolean(e.HOADON_KEY_FILE)) {
+    problems.push('HOADON_CERT_FILE, HOADON_KEY_FILE: set both (PEM certificate and its private key) or neither');
+  }
+  if (e.HOADON_PKCS12_FILE && e.HOADON_CERT_FILE) {
+    problems.push('HOADON_PKCS12_FILE: give either a PKCS#12 file or PEM files, not both');
+  }
   if (e.NODE_ENV === 'production' && !e.JWT_SECRET) {
     problems.push('JWT_SECRET: required when NODE_ENV=production (at least 32 characters)');
   }

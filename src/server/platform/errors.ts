@@ -34,6 +34,9 @@ export const ERROR_STATUS = {
   exchange_rate_not_found: 404,
   webhook_not_found: 404,
   webhook_delivery_not_found: 404,
+  receiving_account_not_found: 404,
+  invoice_not_found: 404,
+  vietqr_not_found: 404,
   // 405
   method_not_allowed: 405,
   // 409
@@ -48,6 +51,9 @@ export const ERROR_STATUS = {
   deal_closed: 409,
   contact_claimed: 409,
   webhook_delivery_not_redeliverable: 409,
+  receiving_account_unconfirmed: 409,
+  invoice_already_issued: 409,
+  invoice_already_replaced: 409,
   // 412
   precondition_failed: 412,
   // 413
@@ -59,6 +65,16 @@ export const ERROR_STATUS = {
   idempotency_key_reused: 422,
   invitation_expired: 422,
   stage_transition_blocked: 422,
+  mst_format_invalid: 422,
+  mst_checksum_invalid: 422,
+  mst_sequence_invalid: 422,
+  mst_branch_invalid: 422,
+  mst_personal_invalid: 422,
+  vietqr_invalid: 422,
+  receiving_account_not_allowed: 422,
+  deal_not_won: 422,
+  seller_profile_incomplete: 422,
+  invoice_invalid: 422,
   // 428
   precondition_required: 428,
   // 429

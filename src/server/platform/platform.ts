@@ -18,6 +18,22 @@ export interface Platform<DB> {
   log: FastifyBaseLogger;
   /** Email MX lookups (contacts); tests inject a fake, else EMAIL_MX_CHECK picks DNS or none. */
   mxResolver?: { resolveMx(domain: string): Promise<'valid' | 'no_mx' | 'unresolvable'> };
+  /** GDT tax-registry lookups, cached (Vietnamese module); null when no registry is configured. */
+  mstRegistry: MstRegistryLookup | null;
   /** One transaction in the actor's workspace, with audit entries and events written before commit. */
   write<T>(ctx: RequestContext, fn: (uow: UnitOfWork<DB>) => Promise<T>): Promise<T>;
+}
+
+/** A tax-registry answer as the platform passes it around (the vietnam module's providers produce it). */
+export interface MstRegistryRecord {
+  mst: string;
+  name: string;
+  address: string | null;
+  status: 'active' | 'suspended' | 'closed' | 'unknown';
+  source: string;
+  fetchedAt: string;
+}
+
+export interface MstRegistryLookup {
+  lookup(mst: string): Promise<{ record: MstRegistryRecord | null; cached: boolean; fetchedAt: string }>;
 }

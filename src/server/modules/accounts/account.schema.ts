@@ -63,7 +63,7 @@ const websiteSchema = z
 const accountFields = {
   name: text(LIMITS.name),
   legal_type: z.enum(LEGAL_TYPES),
-  // Stored as entered; validation against the GDT registry comes with the Vietnamese module.
+  // For country VN: checked (digits, then the GDT registry) and stored normalized; else as entered.
   vn_mst: optionalText(20),
   industry: optionalText(100),
   size: z.enum(ACCOUNT_SIZES).nullable(),
@@ -188,6 +188,10 @@ export const accountResponseSchema = z.object({
   version: z.number().int(),
   deleted_at: z.iso.datetime().nullable(),
   abilities: z.array(z.enum(ACCOUNT_ABILITIES)),
+  /** Only on writes: what the MST check changed or could not do (registry down, name normalized…). */
+  warnings: z
+    .array(z.object({ code: z.string(), field: z.string(), message: z.string() }))
+    .optional(),
 });
 
 export const accountListResponseSchema = z.object({

@@ -30,6 +30,13 @@ import type {
   ListAccountsQuery,
   UpdateAccountInput,
 } from './account.schema.js';
+import {
+  type AccountMstFields,
+  accountMstFields,
+  presentVerification,
+  type ValidateMstJson,
+  verifyMst,
+} from '../vietnam/mst.service.js';
 import type { AccountRow, AccountRowUpdate } from './account.table.js';
 
 /**
@@ -67,14 +74,21 @@ export async function createAccount(
       ],
     });
   }
+  const mst = await accountMstFields(p.mstRegistry, {
+    country: input.country ?? null,
+    vn_mst: input.vn_mst ?? null,
+    name: input.name,
+  });
   const row = await withOwnerCheck(() =>
     p.write(ctx, async (uow) => {
       const created = await insertAccount(uow.trx, {
         tenant_id: actor.workspaceId,
         id: newId(),
-        name: input.name,
+        name: mst.name ?? input.name,
         legal_type: input.legal_type,
-        vn_mst: input.vn_mst ?? null,
+        vn_mst: mst.vn_mst,
+        mst_status: mst.mst_status,
+        mst_checked_at: mst.mst_checked_at,
         industry: input.industry ?? null,
         size: input.size ?? null,
         website: input.website ?? null,
@@ -90,7 +104,6 @@ export async function createAccount(
         custom_fields: jsonb(input.custom_fields),
         created_by: actor.userId,
         updated_by: actor.userId,
-        mst_checked_at: null,
         deleted_at: null,
       });
       const snapshot = accountSnapshot(created);
@@ -104,7 +117,30 @@ export async function createAccount(
       return created;
     }),
   );
-  return presentAccount(row, actor);
+  return withWarnings(presentAccount(row, actor), mst.warnings);
+}
+
+const withWarnings = (json: AccountJson, warnings: AccountMstFields['warnings']): AccountJson =>
+  warnings.length > 0 ? { ...json, warnings } : json;
+
+/**
+ * The MST fields an update stores, when it touches the MST or the country: the account as it will be
+ * (current values under the changes) is checked before the write transaction opens.
+ */
+async function mstForUpdate(
+  p: AppPlatform,
+  ctx: RequestContext,
+  id: string,
+  changes: UpdateAccountInput,
+): Promise<AccountMstFields | null> {
+  if (changes.vn_mst === undefined && changes.country === undefined) return null;
+  const tenantId = ctx.actor.workspaceId;
+  const current = await p.db.read(tenantId, (db) => findAccount(db, tenantId, id));
+  if (!current) return null; // the write reports the 404
+  const country = changes.country !== undefined ? changes.country : current.country;
+  const vnMst = changes.vn_mst !== undefined ? changes.vn_mst : current.vn_mst;
+  if (vnMst === current.vn_mst && country === current.country) return null;
+  return accountMstFields(p.mstRegistry, { country, vn_mst: vnMst, name: changes.name ?? current.name });
 }
 
 /**
@@ -250,8 +286,18 @@ export async function updateAccount(
 ): Promise<AccountJson> {
   const { actor } = ctx;
   requirePermission(actor, 'crm.account.update');
-  const { version: bodyVersion, ...changes } = input;
+  const { version: bodyVersion, ...rest } = input;
   const expected = ifMatchVersion ?? bodyVersion;
+  const mst = await mstForUpdate(p, ctx, id, input);
+  const changes = mst
+    ? {
+        ...rest,
+        vn_mst: mst.vn_mst,
+        mst_status: mst.mst_status,
+        mst_checked_at: mst.mst_checked_at,
+        ...(mst.name ? { name: mst.name } : {}),
+      }
+    : rest;
   const row = await withOwnerCheck(() =>
     p.write(ctx, async (uow) => {
       const current = await loadForWrite(uow, ctx, id, expected);
@@ -306,7 +352,7 @@ export async function updateAccount(
       return updated;
     }),
   );
-  return presentAccount(row, actor);
+  return withWarnings(presentAccount(row, actor), mst?.warnings ?? []);
 }
 
 export async function deleteAccount(
@@ -368,4 +414,47 @@ export async function restoreAccount(p: AppPlatform, ctx: RequestContext, id: st
     return updated;
   });
   return presentAccount(row, actor);
+}
+
+/**
+ * POST /accounts/{id}/validate-mst: checks the stored MST again (digits, then the registry, whatever
+ * the country) and records the outcome: status, time, the normalized code and, when the registry's name
+ * differs, that name (seed flow 1). Bad digits mark the account `invalid` rather than failing: the
+ * stored code is what it is, and the answer says why.
+ */
+export async function validateAccountMst(
+  p: AppPlatform,
+  ctx: RequestContext,
+  id: string,
+): Promise<AccountJson & { mst: ValidateMstJson }> {
+  const { actor } = ctx;
+  requirePermission(actor, 'crm.account.update');
+  const tenantId = actor.workspaceId;
+  const current = await p.db.read(tenantId, (db) => findAccount(db, tenantId, id));
+  if (!current || current.deleted_at) throw notFound();
+  if (!current.vn_mst) {
+    throw fieldError(['vn_mst'], 'required', 'The account has no MST to validate; set vn_mst first');
+  }
+  const v = await verifyMst(p.mstRegistry, current.vn_mst, current.name);
+  const row = await p.write(ctx, async (uow) => {
+    const locked = await loadForWrite(uow, ctx, id, undefined);
+    if (locked.deleted_at) throw notFound();
+    if (!canUpdate(actor, locked)) {
+      throw new AppError('forbidden', 'You may change only accounts you own or that nobody owns');
+    }
+    const patch: AccountRowUpdate = {
+      mst_status: v.mstStatus,
+      mst_checked_at: v.registry.status === 'unavailable' ? locked.mst_checked_at : new Date(),
+      ...(v.check.valid ? { vn_mst: v.check.display } : {}),
+      ...(v.canonicalName ? { name: v.canonicalName } : {}),
+      updated_by: actor.userId,
+    };
+    const updated = await updateAccountRow(uow.trx, tenantId, id, locked.version, patch);
+    if (!updated) throw new AppError('version_conflict', 'The account was changed concurrently; retry');
+    const diff = diffRecords(accountSnapshot(locked), accountSnapshot(updated), ['updated_at', 'version', 'updated_by']);
+    uow.audit({ action: 'account.mst_validated', entityType: 'account', entityId: id, diff });
+    uow.emit(accountUpdated(accountSnapshot(updated), diff));
+    return updated;
+  });
+  return { ...withWarnings(presentAccount(row, actor), v.warnings), mst: presentVerification(v) };
 }

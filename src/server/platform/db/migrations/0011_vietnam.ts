@@ -50,6 +50,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     invoice_series text NOT NULL DEFAULT 'TAA' CHECK (invoice_series ~ '^[TDLMNBGH][A-Z]{2}$'),
     provider_mst text CHECK (provider_mst ~ '^[0-9]{10}(-[0-9]{3})?$'),
     payment_method text NOT NULL DEFAULT 'TM/CK' CHECK (length(payment_method) <= 50),
+    -- What the workspace sells, for the dated VAT rules (the 8% reduction excludes some sectors).
+    vat_sector text CHECK (length(vat_sector) <= 40),
     -- Won-flow switches: a workspace without invoicing (or QR collection) turns the step off.
     won_flow_vietqr boolean NOT NULL DEFAULT true,
     won_flow_invoice boolean NOT NULL DEFAULT true,
@@ -193,7 +195,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   CREATE TABLE crm_core.crm_deal_flow_steps (
     tenant_id uuid NOT NULL REFERENCES crm_core.crm_workspaces (id),
     deal_id uuid NOT NULL,
-    step text NOT NULL CHECK (step IN ('vietqr','invoice','engagement','brain')),
+    step text NOT NULL CHECK (step IN ('vietqr','invoice','engagement','brain','win_loss')),
     position smallint NOT NULL,
     status text NOT NULL DEFAULT 'pending'
       CHECK (status IN ('pending','done','waiting','failed','skipped')),
