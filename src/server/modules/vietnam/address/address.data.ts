@@ -107,14 +107,6 @@ const DISTRICT_LABEL: Record<LegacyDistrictType, string> = {
   thanh_pho: 'Thành phố',
 };
 
-/** Vietnamese type label of a unit type ("phuong" → "Phường"). */
-export function unitTypeLabel(type: ProvinceType | WardType | LegacyWardType | LegacyDistrictType): string {
-  if (type === 'thanh_pho') return 'Thành phố';
-  if (type === 'tinh') return PROVINCE_LABEL.tinh;
-  if (type === 'quan' || type === 'huyen' || type === 'thi_xa') return DISTRICT_LABEL[type];
-  return WARD_LABEL[type];
-}
-
 /**
  * The folding used for every name comparison: NFC, lower case, diacritics removed, đ → d, runs of
  * anything but letters and digits collapsed to one space. "Thành phố Hồ Chí Minh" → "thanh pho ho chi minh".

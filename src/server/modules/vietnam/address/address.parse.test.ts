@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { addressDatasetVersion, findWard } from './address.data.js';
 import { type ParsedAddress, parseAddress } from './address.parse.js';
+import { parsedAddressSchema } from './address.schema.js';
 
 /** The fields a test pins; the rest is checked where it matters. */
 interface Expect {
@@ -18,6 +19,8 @@ interface Expect {
 
 function check(text: string, e: Expect): ParsedAddress {
   const r = parseAddress(text);
+  // The presenter schema describes every answer exactly.
+  expect(parsedAddressSchema.strict().parse(r)).toEqual(r);
   expect(r.form, `${text}: form`).toBe(e.form);
   if (e.street !== undefined) expect(r.street, `${text}: street`).toBe(e.street);
   if (e.ward !== undefined) expect(r.ward?.code ?? null, `${text}: ward`).toBe(e.ward);

@@ -9,6 +9,7 @@ import {
   type Ward,
   type WardType,
 } from './address.data.js';
+import type { AddressWarning } from './address.schema.js';
 
 /**
  * Free-text Vietnamese address → street + 2025 ward + province, in either form CRM data arrives in:
@@ -20,18 +21,7 @@ import {
 
 export type AddressForm = 'new' | 'legacy' | 'unknown';
 
-/** Stable codes; the UI words them. */
-export type AddressWarning =
-  | 'empty_input'
-  | 'province_not_found'
-  | 'province_inferred'
-  | 'ward_not_found'
-  | 'ward_ambiguous'
-  | 'ward_split'
-  | 'ward_type_mismatch'
-  | 'legacy_address'
-  | 'legacy_district_ignored'
-  | 'legacy_province_name';
+export type { AddressWarning };
 
 export interface ParsedUnit {
   /** Five-digit code; null only for a legacy ward known by name alone (or named in several districts). */
@@ -59,7 +49,10 @@ export interface ParsedAddress {
   readonly ward: ParsedUnit | null;
   /** The province as written (legacy province for form 'legacy'), or inferred from the ward. */
   readonly province: ParsedProvince | null;
-  /** A district named in the text (legacy level; ignored for a 2025 address but reported). */
+  /**
+   * The legacy district: as written (ignored for a 2025 address, but reported), or for a legacy ward the
+   * district it belonged to.
+   */
   readonly legacyDistrict: string | null;
   readonly form: AddressForm;
   /** For legacy input: the 2025 unit it is now (ward null when split or unknown). Null otherwise. */
