@@ -50,8 +50,8 @@ const VIETNAMESE_TITLES: Record<string, 'male' | 'female' | null> = {
   chú: 'male',
 };
 
-/** A family name at the end must be this common (percent) to read the name as Western order. */
-const WESTERN_MIN_SHARE = 0.5;
+/** A "common" family name (percent of the population): needed at the end to read Western order. */
+const COMMON_FAMILY_SHARE = 0.5;
 /** ...and this many times commoner than the first word read as a family name ("Mai Nguyen"). */
 const WESTERN_RATIO = 5;
 
@@ -70,6 +70,15 @@ function cleanInput(full: string): string {
     .replace(/\([^)]*\)|\[[^\]]*\]/g, ' ')
     .replace(/[^\p{L}\p{M}'’\-,.\s]/gu, ' ')
     .replace(/\s*,\s*/g, ' , ');
+}
+
+/**
+ * Whether the word after a Vietnamese form of address starts the name. "Ông" is itself a family name
+ * ("Ông Văn Tùng"), so after it only a common family name counts.
+ */
+function looksLikeFamily(next: string, title: string, unaccented: boolean): boolean {
+  const share = familyShare(next, unaccented);
+  return familyShare(title, unaccented) > 0 ? share >= COMMON_FAMILY_SHARE : share > 0;
 }
 
 function isClassicMiddle(token: string): boolean {
@@ -107,7 +116,11 @@ export function parseVietnameseName(full: string): ParsedName | null {
     if (western !== undefined) {
       title = title ?? first.replace(/\.+$/, '');
       titleGender = titleGender ?? western.gender;
-    } else if (vn !== undefined && raw.length > 2 && familyShare(next, isUnaccented(raw.join(' '))) > 0) {
+    } else if (
+      vn !== undefined &&
+      raw.length > 2 &&
+      looksLikeFamily(next, first, isUnaccented(raw.join(' ')))
+    ) {
       title = title ?? normalizeToken(first);
       titleGender = titleGender ?? vn;
     } else break;
@@ -137,7 +150,7 @@ export function parseVietnameseName(full: string): ParsedName | null {
   } else {
     const firstShare = familyShare(norm[0] as string, unaccented);
     const lastShare = familyShare(norm[norm.length - 1] as string, unaccented);
-    if (lastShare >= WESTERN_MIN_SHARE && lastShare >= WESTERN_RATIO * firstShare) {
+    if (lastShare >= COMMON_FAMILY_SHARE && lastShare >= WESTERN_RATIO * firstShare) {
       order = 'western';
       familyParts = [norm[norm.length - 1] as string];
       const before = norm.slice(0, -1);
