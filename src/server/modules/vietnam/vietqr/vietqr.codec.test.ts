@@ -14,6 +14,7 @@ import {
   TlvParseError,
   tlv,
   toVietQrInput,
+  VIETQR_DECODE_REASONS,
   type VietQrDecodeReason,
   type VietQrInput,
   VietQrInputError,
@@ -232,6 +233,12 @@ describe('decodeVietQr: structure', () => {
     ]);
   });
 
+  it('accepts a non-ASCII purpose from another generator, its length counted in characters', () => {
+    const qr = napas(withCrc(`${HEAD}${ACB}5802VN${tlv('62', tlv('08', 'ủng hộ lũ lụt'))}`));
+    expect(qr.purpose).toBe('ủng hộ lũ lụt');
+    expect(qr.fields.find((f) => f.tag === '62')?.children?.[0]?.length).toBe(13);
+  });
+
   it('treats a missing currency (53) as VND', () => {
     expect(napas(withCrc(`${HEAD}${ACB}5802VN`)).currency).toBe('704');
   });
@@ -306,6 +313,7 @@ describe('decodeVietQr: structure', () => {
     ],
   ])('rejects %s', (_name, payload, reason, field) => {
     expect(rejected(payload)).toEqual(field === undefined ? { reason } : { reason, field });
+    expect(VIETQR_DECODE_REASONS).toContain(reason);
   });
 
   it('rejects a CRC field that is not the last data object', () => {

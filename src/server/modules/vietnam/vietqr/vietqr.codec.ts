@@ -332,16 +332,19 @@ export function encodeVietQr(input: VietQrInput): string {
 // Decoder
 // ---------------------------------------------------------------------------------------------------
 
-export type VietQrDecodeReason =
-  | 'bad_format'
-  | 'too_long'
-  | 'length_mismatch'
-  | 'missing_field'
-  | 'duplicate_field'
-  | 'field_order'
-  | 'crc_mismatch'
-  | 'unsupported_currency'
-  | 'unsupported_country';
+/** Every reason a payload can be rejected for: stable codes (API contract), messages are for people. */
+export const VIETQR_DECODE_REASONS = [
+  'bad_format',
+  'too_long',
+  'length_mismatch',
+  'missing_field',
+  'duplicate_field',
+  'field_order',
+  'crc_mismatch',
+  'unsupported_currency',
+  'unsupported_country',
+] as const;
+export type VietQrDecodeReason = (typeof VIETQR_DECODE_REASONS)[number];
 
 interface DecodedBase {
   /** '11' static (reusable), '12' dynamic (one-off). */

@@ -174,7 +174,26 @@ describe('renderVietQrSvg', () => {
     const dark = Array.from({ length: paths?.length ?? 0 }, (_, i) => paths?.item(i)).find(
       (p) => p?.getAttribute('stroke') !== null && p?.getAttribute('stroke') !== '',
     );
-    expect(dark?.getAttribute('d')?.length ?? 0).toBeGreaterThan(100);
+    // Replay the path's runs (M/m moves, h strokes at row y+.5) onto a grid: it must be the symbol.
+    const d = dark?.getAttribute('d') ?? '';
+    const drawn = new Set<string>();
+    let x = 0;
+    let y = 0;
+    for (const [, cmd, a, b] of d.matchAll(/([Mmh])(-?[\d.]+)(?: (-?[\d.]+))?/g)) {
+      if (cmd === 'M') [x, y] = [Number(a), Number(b)];
+      else if (cmd === 'm') [x, y] = [x + Number(a), y + Number(b)];
+      else {
+        for (let i = 0; i < Number(a); i++) drawn.add(`${Math.floor(y) - 4},${x + i - 4}`);
+        x += Number(a);
+      }
+    }
+    const expected = new Set<string>();
+    for (let r = 0; r < symbol.modules.size; r++) {
+      for (let c = 0; c < symbol.modules.size; c++)
+        if (symbol.modules.get(r, c) === 1) expected.add(`${r},${c}`);
+    }
+    expect(drawn.size).toBeGreaterThan(100);
+    expect([...drawn].sort()).toEqual([...expected].sort());
   });
 
   it('refuses an invalid payload', async () => {
