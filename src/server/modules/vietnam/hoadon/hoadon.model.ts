@@ -288,7 +288,7 @@ export const invoiceDocumentSchema = z
       }
     });
     // An adjustment may only correct text (a note line); every other invoice sells something.
-    if (!adjustment && !doc.lines.some((l) => l.kind !== 4)) {
+    if (!adjustment && doc.lines.length > 0 && !doc.lines.some((l) => l.kind !== 4)) {
       ctx.addIssue({
         code: 'custom',
         path: ['lines'],
