@@ -272,6 +272,36 @@ describe('HttpMstRegistry against a local HTTP server', () => {
     expect(e.failure).toBe('malformed');
   });
 
+  it('refuses a declared oversized body without reading it', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(10 * 1024 * 1024) });
+      res.write('{"mst":"0100109106"');
+      hanging.push(res);
+    };
+    expect((await unavailable(registry().lookup('0100109106'))).failure).toBe('malformed');
+  });
+
+  it('stops reading an endless body at the size limit', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = 'x'.repeat(16 * 1024);
+      for (let i = 0; i < 8; i++) res.write(chunk);
+      hanging.push(res);
+    };
+    expect((await unavailable(registry().lookup('0100109106'))).failure).toBe('malformed');
+  });
+
+  it('reads a multi-byte UTF-8 name split across chunks', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const body = Buffer.from(JSON.stringify({ mst: '0100109106', name: 'TẬP ĐOÀN VIỄN THÔNG' }), 'utf8');
+      const cut = body.indexOf(Buffer.from('Ậ', 'utf8')) + 1; // inside the three bytes of Ậ
+      res.write(body.subarray(0, cut));
+      setImmediate(() => res.end(body.subarray(cut)));
+    };
+    expect((await registry().lookup('0100109106'))?.name).toBe('TẬP ĐOÀN VIỄN THÔNG');
+  });
+
   it('treats a refused connection as unavailable', async () => {
     // Port 1 on loopback: nothing listens there.
     const r = new HttpMstRegistry({ url: 'http://127.0.0.1:1/', timeoutMs: 5000 });

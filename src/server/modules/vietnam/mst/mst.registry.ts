@@ -110,6 +110,34 @@ const RegistryAnswerSchema = z.object({
   status: z.string().max(300).nullish(),
 });
 
+/**
+ * The body as UTF-8 text, refusing more than `maxBytes` without buffering it: a broken or hostile endpoint
+ * streaming megabytes must not cost more memory than a record could need.
+ */
+async function readCapped(res: Response, maxBytes: number): Promise<string> {
+  const oversized = () =>
+    new MstRegistryUnavailableError('malformed', 'The tax registry sent an oversized answer');
+  if (Number(res.headers.get('content-length') ?? '0') > maxBytes) {
+    await res.body?.cancel().catch(() => undefined);
+    throw oversized();
+  }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw oversized();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 export interface HttpMstRegistryOptions {
   /** Base URL; the lookup is `GET ${url}/${mst}` (a trailing slash on the base is ignored). */
   url: string;
@@ -208,18 +236,10 @@ export class HttpMstRegistry implements MstRegistry {
         status: res.status,
       });
     }
-    const declared = Number(res.headers.get('content-length') ?? '0');
-    if (declared > MAX_BODY_BYTES) {
-      await res.body?.cancel().catch(() => undefined);
-      throw new MstRegistryUnavailableError('malformed', 'The tax registry sent an oversized answer');
-    }
-    return res.text();
+    return readCapped(res, MAX_BODY_BYTES);
   }
 
   #parse(mst: string, text: string): MstRegistryRecord {
-    if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
-      throw new MstRegistryUnavailableError('malformed', 'The tax registry sent an oversized answer');
-    }
     let json: unknown;
     try {
       json = JSON.parse(text);
