@@ -59,6 +59,8 @@ describe('parseRegistryStatus', () => {
     ['NNT đang hoạt động (được cấp thông báo MST)', 'active'],
     ['NNT đã chuyển cơ quan thuế quản lý', 'active'],
     ['NNT tạm nghỉ kinh doanh có thời hạn', 'suspended'],
+    ['NNT tạm ngừng hoạt động', 'suspended'],
+    ['Doanh nghiệp đã giải thể', 'closed'],
     ['NNT không hoạt động tại địa chỉ đã đăng ký', 'suspended'],
     ['NNT chờ làm thủ tục phá sản', 'suspended'],
     ['NNT ngừng hoạt động và đã hoàn thành thủ tục chấm dứt hiệu lực MST', 'closed'],

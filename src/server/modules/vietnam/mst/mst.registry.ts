@@ -20,7 +20,7 @@ export interface MstLookupOptions {
 }
 
 export interface MstRegistry {
-  /** A short name of the provider, stored with cached answers (e.g. `registry.example.vn`, `fake`). */
+  /** A short name of the provider, as its records carry it in `source` (e.g. `registry.example.vn`, `fake`). */
   readonly source?: string;
   /**
    * The registry's record for a normalized tax code (10, 13 or 12 digits), or null when the registry
@@ -69,16 +69,18 @@ function throwIfCancelled(signal: AbortSignal | undefined): void {
 /**
  * Maps a registry's status to the product's four. Besides the four English values, proxies that pass GDT's
  * own Vietnamese wording through are understood ("NNT đang hoạt động (đã được cấp GCN ĐKT)", "NNT tạm nghỉ
- * kinh doanh có thời hạn", "NNT ngừng hoạt động và đã hoàn thành thủ tục chấm dứt hiệu lực MST", …). Closure
- * is tested first because "ngừng hoạt động" must not be read as "hoạt động". Anything else is `unknown`
- * rather than a failed lookup: the name is still worth having.
+ * kinh doanh có thời hạn", "NNT ngừng hoạt động và đã hoàn thành thủ tục chấm dứt hiệu lực MST", …). The order
+ * matters: "tạm ngừng hoạt động" (temporarily) contains "ngừng hoạt động" (ceased), which contains
+ * "hoạt động" (operating). Anything else is `unknown` rather than a failed lookup: the name is still worth
+ * having.
  */
 export function parseRegistryStatus(raw: string | null | undefined): MstRegistryStatus {
   if (raw === null || raw === undefined) return 'unknown';
   const s = raw.normalize('NFC').trim().toLowerCase().replace(/\s+/g, ' ');
   if (s === 'active' || s === 'suspended' || s === 'closed' || s === 'unknown') return s;
-  if (/ngừng hoạt động|chấm dứt hiệu lực|đã giải thể|giải thể|đóng mã số thuế/.test(s)) return 'closed';
-  if (/tạm nghỉ|tạm ngừng|không hoạt động tại địa chỉ|phá sản|bỏ trốn/.test(s)) return 'suspended';
+  if (/tạm nghỉ|tạm ngừng/.test(s)) return 'suspended';
+  if (/ngừng hoạt động|chấm dứt hiệu lực|giải thể|đóng mã số thuế/.test(s)) return 'closed';
+  if (/không hoạt động tại địa chỉ|phá sản|bỏ trốn/.test(s)) return 'suspended';
   if (/đang hoạt động|đã chuyển cơ quan thuế/.test(s)) return 'active';
   return 'unknown';
 }
