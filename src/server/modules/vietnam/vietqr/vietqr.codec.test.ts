@@ -140,7 +140,7 @@ describe('parseTlv', () => {
   });
 });
 
-describe('public vectors (../shared/testdata/vietqr.json)', () => {
+describe('public vectors (test/fixtures/vn/vietqr.json)', () => {
   const valid = vectors.filter((v) => v.valid);
   const invalid = vectors.filter((v) => !v.valid);
 

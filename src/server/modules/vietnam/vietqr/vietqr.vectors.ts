@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /**
- * The public VietQR test vectors (`../shared/testdata/vietqr.json`, beside the repository), parsed and
+ * The public VietQR test vectors (`test/fixtures/vn/vietqr.json`, a copy of `../shared/testdata/vietqr.json`), parsed and
  * checked for shape so a changed file fails loudly instead of silently testing nothing. Test-only.
  */
 const VectorSchema = z.object({
