@@ -63,9 +63,11 @@ export function evaluate(): EvaluationReport {
       today,
     });
     const got = result.salutation;
-    const row = (confusion[e.expected] ??= {});
+    const row = confusion[e.expected] ?? {};
+    confusion[e.expected] = row;
     row[got] = (row[got] ?? 0) + 1;
-    const cat = (byCategory[e.category] ??= { total: 0, correct: 0, accuracy: 0 });
+    const cat = byCategory[e.category] ?? { total: 0, correct: 0, accuracy: 0 };
+    byCategory[e.category] = cat;
     cat.total += 1;
     if (got === e.expected) {
       correct += 1;
