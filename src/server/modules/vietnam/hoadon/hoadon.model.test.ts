@@ -87,6 +87,13 @@ describe('invoice document schema', () => {
     expect(issues(sampleInvoice({ seller: { ...seller, name: '   ' } }))).toEqual(['seller.name']);
     expect(issues(sampleInvoice({ seller: { ...seller, name: 'x'.repeat(401) } }))).toEqual(['seller.name']);
     expect(issues(sampleInvoice({ seller: { ...seller, name: '\uD800' } }))).toEqual(['seller.name']);
+    // Parsers turn these into a line feed: the signed text would differ from what was signed.
+    for (const c of ['\u0085', '\u2028', '\u2029', '\u009f', '\u007f']) {
+      expect(issues(sampleInvoice({ seller: { ...seller, name: `A${c}B` } })), escape(c)).toEqual([
+        'seller.name',
+      ]);
+    }
+    expect(issues(sampleInvoice({ seller: { ...seller, name: 'A\u00a0B — “Việt” 😀' } }))).toEqual([]);
   });
 
   it('checks decimals: 6 decimals, 21 digits, no exponent', () => {

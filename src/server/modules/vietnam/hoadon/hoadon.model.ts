@@ -79,8 +79,12 @@ export function templateForLegalType(legalType: LegalType): InvoiceTemplate {
 // ---------------------------------------------------------------------------------------------------
 // Field types
 
-/** Characters XML 1.0 can carry, without controls: every field here is one line of text. */
-const XML_SAFE_LINE = /^[\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u;
+/**
+ * Characters XML 1.0 can carry, without controls: every field here is one line of text. C1 controls
+ * and the Unicode line/paragraph separators are refused too: XML parsers (xmldom among them) turn
+ * U+0085, U+2028 and U+2029 into a line feed, which would change signed text between signer and verifier.
+ */
+const XML_SAFE_LINE = /^[\u0020-\u007E\u00A0-\u2027\u202A-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u;
 
 /** Trimmed, NFC, one line, XML-safe, non-empty text of at most `max` characters. */
 export const invoiceText = (max: number) =>

@@ -154,11 +154,23 @@ export class InvoiceXmlError extends Error {
 
 /** Parses XML text strictly: any well-formedness error and any DOCTYPE (entity tricks) are refused. */
 export function parseXmlDocument(xml: string): Element {
-  const dom = new DOMParser({
-    onError: (level, message) => {
-      if (level !== 'warning') throw new InvoiceXmlError(`not well-formed XML: ${message}`);
-    },
-  }).parseFromString(xml, 'text/xml');
+  let dom: ReturnType<DOMParser['parseFromString']>;
+  try {
+    dom = new DOMParser({
+      onError: (level, message) => {
+        if (level !== 'warning') throw new Error(message);
+      },
+    }).parseFromString(xml, 'text/xml');
+  } catch (e) {
+    // xmldom wraps what onError throws in its ParseError; callers get one error type.
+    const cause = e instanceof Error && e.cause instanceof Error ? e.cause : e;
+    throw new InvoiceXmlError(
+      `not well-formed XML: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause: e,
+      },
+    );
+  }
   if (dom.doctype) throw new InvoiceXmlError('a DOCTYPE is not allowed in an invoice');
   const root = dom.documentElement;
   if (!root) throw new InvoiceXmlError('no root element');
