@@ -171,3 +171,13 @@ describe('parseVietnameseName: titles and noise', () => {
     );
   });
 });
+
+describe('parseVietnameseName: forms of address before a lone given name', () => {
+  it('strips the unambiguous ones only', () => {
+    expect(parse('Chị Lan')).toMatchObject({ title: 'Chị', titleGender: 'female', given: 'Lan', family: '' });
+    expect(parse('chú Tư')).toMatchObject({ title: 'Chú', titleGender: 'male', given: 'Tư' });
+    // Ông is a family name and Anh a given name: both stay part of the name.
+    expect(parse('Ông Tùng')).toMatchObject({ title: null, family: 'Ông', given: 'Tùng' });
+    expect(parse('Anh Tuấn')).toMatchObject({ title: null, given: 'Tuấn' });
+  });
+});

@@ -40,14 +40,17 @@ const TITLES: Record<string, 'male' | 'female' | null> = {
   ks: null,
 };
 
-/** Vietnamese forms of address: a title only when a known family name follows ("Bà Trần Thị Lan"). */
-const VIETNAMESE_TITLES: Record<string, 'male' | 'female' | null> = {
-  ông: 'male',
-  bà: 'female',
-  anh: 'male',
-  chị: 'female',
-  cô: 'female',
-  chú: 'male',
+/**
+ * Vietnamese forms of address, a title when a known family name follows ("Bà Trần Thị Lan"); the
+ * unambiguous ones (never a name) also before a lone given name ("Chị Lan"). "Ông" is also a family name;
+ * "Anh" is left out: it is one of the commonest given names ("Anh Nguyen").
+ */
+const VIETNAMESE_TITLES: Record<string, { gender: 'male' | 'female'; unambiguous: boolean }> = {
+  ông: { gender: 'male', unambiguous: false },
+  bà: { gender: 'female', unambiguous: true },
+  chị: { gender: 'female', unambiguous: true },
+  cô: { gender: 'female', unambiguous: true },
+  chú: { gender: 'male', unambiguous: true },
 };
 
 /** A "common" family name (percent of the population): needed at the end to read Western order. */
@@ -118,11 +121,11 @@ export function parseVietnameseName(full: string): ParsedName | null {
       titleGender = titleGender ?? western.gender;
     } else if (
       vn !== undefined &&
-      raw.length > 2 &&
-      looksLikeFamily(next, first, isUnaccented(raw.join(' ')))
+      ((raw.length > 2 && looksLikeFamily(next, first, isUnaccented(raw.join(' ')))) ||
+        (raw.length === 2 && vn.unambiguous))
     ) {
       title = title ?? normalizeToken(first);
-      titleGender = titleGender ?? vn;
+      titleGender = titleGender ?? vn.gender;
     } else break;
     raw = raw.slice(1);
   }

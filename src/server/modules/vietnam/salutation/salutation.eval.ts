@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import raw from './data/eval-names.json' with { type: 'json' };
-import { SALUTATIONS, type Salutation, salutation } from './salutation.js';
+import { SALUTATION_FORMS, type Salutation, salutation } from './salutation.js';
 
 /**
  * Accuracy of salutation() on the hand-written evaluation set (data/eval-names.json; its method and
@@ -16,7 +16,7 @@ const entrySchema = z.object({
   speakerBirthYear: z.number().int().optional(),
   nationalId: z.string().optional(),
   gender: z.enum(['male', 'female']).optional(),
-  expected: z.enum(SALUTATIONS),
+  expected: z.enum(SALUTATION_FORMS),
   category: z.string(),
 });
 const fileSchema = z.object({ asOf: z.iso.date(), entries: z.array(entrySchema).min(1) });

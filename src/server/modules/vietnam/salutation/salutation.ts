@@ -4,8 +4,8 @@ import { type ParsedName, parseVietnameseName } from './name.parse.js';
 import { parseNationalId, yearInVietnam } from './national-id.js';
 import { normalizeToken, tokens } from './text.js';
 
-export const SALUTATIONS = ['Ông', 'Bà', 'Anh', 'Chị', 'Em', 'Anh/Chị', 'Ông/Bà'] as const;
-export type Salutation = (typeof SALUTATIONS)[number];
+export const SALUTATION_FORMS = ['Ông', 'Bà', 'Anh', 'Chị', 'Em', 'Anh/Chị', 'Ông/Bà'] as const;
+export type Salutation = (typeof SALUTATION_FORMS)[number];
 
 /** The stored code of each form (crm_contacts.salutation; 'anh_chi'/'ong_ba' are the neutral forms). */
 export const SALUTATION_CODES = {
