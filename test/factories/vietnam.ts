@@ -6,7 +6,7 @@ import type { CreateDealInput } from '../../src/server/modules/deals/deal.schema
 import type { ReceivingAccountJson } from '../../src/server/modules/vietnam/settings.schema.js';
 import { accountFor, type TestMember, type TestWorkspace } from '../factories.js';
 import type { TestApp } from '../helpers.js';
-import { dealFor } from './deals.js';
+import { contactFor, dealFor, stagesOf } from './deals.js';
 
 /** Factories for the Vietnamese layer's tests: a workspace ready to invoice and collect, won deals. */
 
@@ -65,21 +65,38 @@ export async function buyerFor(
   });
 }
 
-/** An open deal of `member` at a buyer, closed as won through the API. */
-export async function wonDeal(
+/**
+ * A deal of the workspace's admin, ready to close (negotiation stage, amount, account with an address,
+ * primary contact at it), optionally closed through the API with `outcome`.
+ */
+export async function closableDeal(
   t: TestApp,
-  member: TestMember,
+  ws: TestWorkspace,
   overrides: Partial<CreateDealInput> = {},
 ): Promise<DealJson> {
-  const buyer = overrides.account_id ? null : await buyerFor(t, member);
-  const deal = await dealFor(t, member, {
+  const stages = await stagesOf(t, ws);
+  const accountId = overrides.account_id ?? (await buyerFor(t, ws.admin)).id;
+  const contact = await contactFor(t, ws, { accountId });
+  return dealFor(t, ws.admin, {
     amount_minor: 750_000_000,
     currency: 'VND',
-    ...(buyer ? { account_id: buyer.id } : {}),
+    account_id: accountId,
+    primary_contact_id: contact,
+    expected_close_date: '2026-12-15',
+    stage_id: stages.negotiation,
     ...overrides,
   });
-  const closed = await member.client.post<DealJson>(`/crm/v1/deals/${deal.id}/close`, { outcome: 'won' });
-  expect(closed.status).toBe(200);
+}
+
+/** A deal closed as won through the API (scope crm.close), as the admin. */
+export async function wonDeal(
+  t: TestApp,
+  ws: TestWorkspace,
+  overrides: Partial<CreateDealInput> = {},
+): Promise<DealJson> {
+  const deal = await closableDeal(t, ws, overrides);
+  const closed = await ws.admin.client.post<DealJson>(`/crm/v1/deals/${deal.id}/close`, { outcome: 'won' });
+  expect(closed.status, closed.raw).toBe(200);
   return closed.body;
 }
 

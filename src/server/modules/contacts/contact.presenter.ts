@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Actor } from '../../platform/auth/actor.js';
+import { salutationDisplay } from '../vietnam/salutation.service.js';
 import { contactAbilities } from './contact.policy.js';
 import type { channelResponseSchema, contactResponseSchema } from './contact.schema.js';
 import type { ContactChannelRow, ContactRow } from './contact.table.js';
@@ -52,6 +53,10 @@ export function contactSnapshot(row: ContactRow, channels: readonly ContactChann
     display_name: row.display_name,
     call_name: row.call_name,
     salutation: row.salutation,
+    salutation_source: row.salutation_source,
+    salutation_display: salutationDisplay(row.salutation, row.call_name, row.display_name),
+    gender: row.gender,
+    birth_year: row.birth_year,
     title: row.title,
     buying_role: row.buying_role,
     is_primary: row.is_primary,

@@ -17,7 +17,8 @@ export const BUYING_ROLES = [
   'user',
   'gatekeeper',
 ] as const;
-export const SALUTATIONS = ['anh', 'chi', 'em', 'ban', 'ong', 'ba'] as const;
+/** Vietnamese forms of address; anh_chi / ong_ba are the neutral forms when the gender is unknown. */
+export const SALUTATIONS = ['anh', 'chi', 'em', 'ban', 'ong', 'ba', 'anh_chi', 'ong_ba'] as const;
 export const CHANNEL_KINDS = ['email', 'phone', 'linkedin', 'telegram', 'zalo'] as const;
 export const MX_STATUSES = ['unchecked', 'valid', 'no_mx', 'unresolvable'] as const;
 
@@ -38,7 +39,10 @@ const contactFields = {
   last_name: optionalText(100),
   display_name: optionalText(LIMITS.name),
   call_name: optionalText(100),
+  /** A person's choice (kept); null hands it back to the automatic rule (name, gender, birth year). */
   salutation: z.enum(SALUTATIONS).nullable().optional(),
+  gender: z.enum(['male', 'female']).nullable().optional(),
+  birth_year: z.number().int().min(1900).max(2100).nullable().optional(),
   title: optionalText(LIMITS.shortText),
   buying_role: z.enum(BUYING_ROLES).nullable().optional(),
   is_primary: z.boolean().optional(),
@@ -118,6 +122,11 @@ export const contactResponseSchema = z.object({
   display_name: z.string(),
   call_name: z.string().nullable(),
   salutation: z.enum(SALUTATIONS).nullable(),
+  salutation_source: z.enum(['auto', 'manual']),
+  /** How to name the contact in the UI and templates: "Chị Lan", "Ông Tuấn", "Anh/Chị Minh". */
+  salutation_display: z.string(),
+  gender: z.enum(['male', 'female']).nullable(),
+  birth_year: z.number().int().nullable(),
   title: z.string().nullable(),
   buying_role: z.enum(BUYING_ROLES).nullable(),
   is_primary: z.boolean(),

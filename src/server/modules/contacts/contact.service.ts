@@ -8,6 +8,7 @@ import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
 import { newId } from '../../platform/ids.js';
 import type { RequestContext, UnitOfWork } from '../../platform/unit-of-work.js';
 import { recordSystemActivity } from '../activities/activity.record.js';
+import { autoSalutationCode } from '../vietnam/salutation.service.js';
 import { channelLookupValues, type NormalizedChannel, normalizeChannels } from './contact.channel.js';
 import { checkMx, DnsMxResolver, type MxResolver, NO_MX_CHECK } from './contact.email.js';
 import {
@@ -237,7 +238,18 @@ export async function createContact(
         last_name: lastName,
         display_name: displayName,
         call_name: callName,
-        salutation: input.salutation ?? null,
+        ...(input.salutation
+          ? { salutation: input.salutation, salutation_source: 'manual' as const }
+          : {
+              salutation: autoSalutationCode({
+                displayName,
+                gender: input.gender ?? null,
+                birthYear: input.birth_year ?? null,
+              }),
+              salutation_source: 'auto' as const,
+            }),
+        gender: input.gender ?? null,
+        birth_year: input.birth_year ?? null,
         title: input.title ?? null,
         buying_role: input.buying_role ?? null,
         is_primary: isPrimary,
@@ -485,8 +497,23 @@ export async function updateContact(
       }
 
       const ownerChanged = fields.owner_id !== undefined && fields.owner_id !== row.owner_id;
+      // The salutation: a person's choice stays until they hand it back (null); an automatic one follows
+      // the name, gender and birth year.
+      const gender = fields.gender === undefined ? row.gender : fields.gender;
+      const birthYear = fields.birth_year === undefined ? row.birth_year : fields.birth_year;
+      const salutationPatch: ContactRowUpdate =
+        fields.salutation !== undefined && fields.salutation !== null
+          ? { salutation: fields.salutation, salutation_source: 'manual' }
+          : fields.salutation === null || row.salutation_source === 'auto'
+            ? {
+                salutation: autoSalutationCode({ displayName, gender, birthYear }),
+                salutation_source: 'auto',
+              }
+            : {};
       const patch: ContactRowUpdate = {
-        ...(fields.salutation !== undefined ? { salutation: fields.salutation } : {}),
+        ...salutationPatch,
+        ...(fields.gender !== undefined ? { gender: fields.gender } : {}),
+        ...(fields.birth_year !== undefined ? { birth_year: fields.birth_year } : {}),
         ...(fields.title !== undefined ? { title: fields.title } : {}),
         ...(fields.buying_role !== undefined ? { buying_role: fields.buying_role } : {}),
         ...(fields.email_opt_in !== undefined ? { email_opt_in: fields.email_opt_in } : {}),

@@ -4,7 +4,7 @@ import type { ColumnType, Generated, Insertable, RawBuilder, Selectable, Updatea
 type Json<T> = ColumnType<T, RawBuilder<string>, RawBuilder<string>>;
 
 export type BuyingRole = 'decision_maker' | 'influencer' | 'technical' | 'finance' | 'user' | 'gatekeeper';
-export type Salutation = 'anh' | 'chi' | 'em' | 'ban' | 'ong' | 'ba';
+export type Salutation = 'anh' | 'chi' | 'em' | 'ban' | 'ong' | 'ba' | 'anh_chi' | 'ong_ba';
 export type ChannelKind = 'email' | 'phone' | 'linkedin' | 'telegram' | 'zalo';
 export type MxStatus = 'unchecked' | 'valid' | 'no_mx' | 'unresolvable';
 
@@ -17,6 +17,9 @@ export interface ContactTable {
   display_name: string;
   call_name: string | null;
   salutation: Salutation | null;
+  salutation_source: Generated<'auto' | 'manual'>;
+  gender: 'male' | 'female' | null;
+  birth_year: number | null;
   title: string | null;
   buying_role: BuyingRole | null;
   is_primary: Generated<boolean>;

@@ -15,12 +15,6 @@ import { dateIn, exponentOf, loadRates } from '../currencies/currency.money.js';
 import { workspaceMoneySettings } from '../currencies/currency.repository.js';
 import { type DealView, findDealView } from '../deals/deal.repository.js';
 import { canSeeDeal, dealVisibleSql } from '../deals/deal.visibility.js';
-import {
-  generateSelfSignedCertificate,
-  loadSigningCertificate,
-  type SigningCertificate,
-  signInvoiceXml,
-} from './hoadon/hoadon.sign.js';
 import { renderInvoiceHtml } from './hoadon/hoadon.html.js';
 import {
   type InvoiceDocumentInput,
@@ -29,6 +23,12 @@ import {
   templateForLegalType,
   type VatRate,
 } from './hoadon/hoadon.model.js';
+import {
+  generateSelfSignedCertificate,
+  loadSigningCertificate,
+  type SigningCertificate,
+  signInvoiceXml,
+} from './hoadon/hoadon.sign.js';
 import { computeTotals } from './hoadon/hoadon.totals.js';
 import { vatRateOn } from './hoadon/hoadon.vat.js';
 import { buildInvoiceXml, parseInvoiceXml } from './hoadon/hoadon.xml.js';
@@ -98,7 +98,11 @@ async function loadSigner(config: Config): Promise<SigningCertificate | null> {
     });
   }
   if (config.NODE_ENV === 'production') return null;
-  const subject = { commonName: 'CyberOS CRM demo signer', organization: 'CyberOS CRM (demo)', mst: '9999999997' };
+  const subject = {
+    commonName: 'CyberOS CRM demo signer',
+    organization: 'CyberOS CRM (demo)',
+    mst: '9999999997',
+  };
   if (config.NODE_ENV === 'test') return loadSigningCertificate(generateSelfSignedCertificate(subject));
   const certFile = path.join(config.dataDir, 'hoadon-demo-cert.pem');
   const keyFile = path.join(config.dataDir, 'hoadon-demo-key.pem');
@@ -126,7 +130,9 @@ function minorToDecimal(minor: number | bigint, currency: string): string {
 
 function formatAddress(addresses: AccountAddress[]): string | null {
   const a =
-    addresses.find((x) => x.kind === 'billing') ?? addresses.find((x) => x.kind === 'headquarters') ?? addresses[0];
+    addresses.find((x) => x.kind === 'billing') ??
+    addresses.find((x) => x.kind === 'headquarters') ??
+    addresses[0];
   if (!a) return null;
   const parts = [a.street, a.ward, a.district, a.province].filter((x): x is string => Boolean(x));
   return parts.length ? parts.join(', ') : null;
@@ -326,7 +332,9 @@ export async function issueInvoiceForDeal(
   const check = await validateInvoiceXml(xml);
   if (!check.valid) {
     // Our own document failed our own schema: a bug, never stored or sent.
-    throw new Error(`issued invoice XML failed ${HOADON_XSD_VERSION}: ${check.errors.slice(0, 3).join('; ')}`);
+    throw new Error(
+      `issued invoice XML failed ${HOADON_XSD_VERSION}: ${check.errors.slice(0, 3).join('; ')}`,
+    );
   }
   const retainUntil = `${Number(issueDate.slice(0, 4)) + 10}${issueDate.slice(4)}`;
   const row = await trx
@@ -472,8 +480,7 @@ export function presentInvoice(r: InvoiceRow): InvoiceJson {
 const invoiceNotFound = () => new AppError('invoice_not_found', 'Invoice not found');
 
 function blockedError(e: InvoiceBlocked): AppError {
-  const field =
-    e.reason === 'no_buyer' ? 'account_id' : e.reason === 'no_amount' ? 'amount_minor' : e.reason;
+  const field = e.reason === 'no_buyer' ? 'account_id' : e.reason === 'no_amount' ? 'amount_minor' : e.reason;
   return new AppError(
     e.reason === 'seller_profile_incomplete' ? 'seller_profile_incomplete' : 'invoice_invalid',
     e.message,
@@ -482,7 +489,11 @@ function blockedError(e: InvoiceBlocked): AppError {
 }
 
 /** POST /deals/{id}/invoice: issue the deal's invoice now (the won flow does it by itself). */
-export async function issueDealInvoice(p: AppPlatform, ctx: RequestContext, dealId: string): Promise<InvoiceJson> {
+export async function issueDealInvoice(
+  p: AppPlatform,
+  ctx: RequestContext,
+  dealId: string,
+): Promise<InvoiceJson> {
   const { actor } = ctx;
   requirePermission(actor, 'crm.deal.close');
   const tenantId = actor.workspaceId;
@@ -490,7 +501,8 @@ export async function issueDealInvoice(p: AppPlatform, ctx: RequestContext, deal
   try {
     return await p.write(ctx, async (uow) => {
       const deal = await findDealView(uow.trx, tenantId, dealId, { forUpdate: true });
-      if (!deal || deal.deleted_at || !canSeeDeal(actor, deal)) throw new AppError('deal_not_found', 'Deal not found');
+      if (!deal || deal.deleted_at || !canSeeDeal(actor, deal))
+        throw new AppError('deal_not_found', 'Deal not found');
       if (deal.status !== 'won') {
         throw new AppError('deal_not_won', 'Only a won deal is invoiced; close it as won first', {
           extra: { status: deal.status },
@@ -498,9 +510,13 @@ export async function issueDealInvoice(p: AppPlatform, ctx: RequestContext, deal
       }
       const before = await originalInvoiceOf(uow.trx, tenantId, dealId);
       if (before) {
-        throw new AppError('invoice_already_issued', 'This deal already has its invoice; adjust or replace it', {
-          extra: { invoice_id: before.id },
-        });
+        throw new AppError(
+          'invoice_already_issued',
+          'This deal already has its invoice; adjust or replace it',
+          {
+            extra: { invoice_id: before.id },
+          },
+        );
       }
       const issued = await issueInvoiceForDeal(uow, deal, { origin: 'manual', signer });
       return presentInvoice(await loadInvoice(uow.trx, tenantId, issued.id));
@@ -569,11 +585,15 @@ export async function listInvoices(
   const { actor } = ctx;
   requirePermission(actor, 'crm.deal.view');
   const tenantId = actor.workspaceId;
-  const after = query.cursor ? (decodeCursor(query.cursor, 'invoices', ['instant', 'uuid']) as [string, string]) : null;
+  const after = query.cursor
+    ? (decodeCursor(query.cursor, 'invoices', ['instant', 'uuid']) as [string, string])
+    : null;
   const rows = await p.db.read(tenantId, (db) => {
     let q = db
       .selectFrom('crm_core.crm_vn_invoices as i')
-      .leftJoin('crm_core.crm_deals as d', (j) => j.onRef('d.tenant_id', '=', 'i.tenant_id').onRef('d.id', '=', 'i.deal_id'))
+      .leftJoin('crm_core.crm_deals as d', (j) =>
+        j.onRef('d.tenant_id', '=', 'i.tenant_id').onRef('d.id', '=', 'i.deal_id'),
+      )
       .selectAll('i')
       .where('i.tenant_id', '=', tenantId)
       .where((eb) => eb.or([eb('i.deal_id', 'is', null), eb.and([dealVisibleSql(actor, 'd')])]));
@@ -586,7 +606,11 @@ export async function listInvoices(
         ]),
       );
     }
-    return q.orderBy('i.created_at', 'desc').orderBy('i.id', 'desc').limit(query.limit + 1).execute();
+    return q
+      .orderBy('i.created_at', 'desc')
+      .orderBy('i.id', 'desc')
+      .limit(query.limit + 1)
+      .execute();
   });
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1];

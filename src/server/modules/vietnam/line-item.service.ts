@@ -4,8 +4,8 @@ import { requirePermission } from '../../platform/auth/actor.js';
 import { AppError } from '../../platform/errors.js';
 import { text } from '../../platform/http/fields.js';
 import type { RequestContext } from '../../platform/unit-of-work.js';
-import { findDealView } from '../deals/deal.repository.js';
 import { canUpdate } from '../deals/deal.policy.js';
+import { findDealView } from '../deals/deal.repository.js';
 import { canSeeDeal } from '../deals/deal.visibility.js';
 import type { LineItemRow } from './vietnam.table.js';
 
@@ -19,7 +19,10 @@ const decimal = (what: string) =>
   z
     .string()
     .trim()
-    .regex(/^\d{1,15}(\.\d{1,6})?$/, `${what} must be a decimal string such as "2" or "1250000.5" (≤ 6 decimals)`);
+    .regex(
+      /^\d{1,15}(\.\d{1,6})?$/,
+      `${what} must be a decimal string such as "2" or "1250000.5" (≤ 6 decimals)`,
+    );
 
 export const VAT_RATE_INPUTS = ['auto', '0%', '5%', '8%', '10%', 'KCT', 'KKKNT'] as const;
 
@@ -144,7 +147,16 @@ export async function putLineItems(
       type: 'deal.line_items_replaced',
       aggregateType: 'deal',
       aggregateId: dealId,
-      data: { deal: { id: dealId, acl_mode: deal.acl_mode, owner_id: deal.owner_id, acl_member_ids: deal.acl_member_ids, acl_roles: deal.acl_roles }, items: after },
+      data: {
+        deal: {
+          id: dealId,
+          acl_mode: deal.acl_mode,
+          owner_id: deal.owner_id,
+          acl_member_ids: deal.acl_member_ids,
+          acl_roles: deal.acl_roles,
+        },
+        items: after,
+      },
     });
     return { deal_id: dealId, items: after };
   });

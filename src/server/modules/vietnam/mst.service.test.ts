@@ -1,10 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkspace, type TestWorkspace } from '../../../../test/factories.js';
 import { type TestApp, testApp } from '../../../../test/helpers.js';
-import type { AccountJson } from '../accounts/account.presenter.js';
-import { FakeMstRegistry, NAMED_MST_RECORDS } from './mst/mst.registry.js';
-import { CachedMstRegistry, KvMstRegistryCache } from './mst/mst.registry.js';
 import { MemoryStore } from '../../platform/kv.js';
+import type { AccountJson } from '../accounts/account.presenter.js';
+import {
+  CachedMstRegistry,
+  FakeMstRegistry,
+  KvMstRegistryCache,
+  NAMED_MST_RECORDS,
+} from './mst/mst.registry.js';
 import { DbMstRegistryCache } from './mst.service.js';
 
 interface Validation {
@@ -18,7 +22,9 @@ interface Validation {
   warnings: Array<{ code: string; field: string }>;
 }
 
-type AccountWithWarnings = AccountJson & { warnings?: Array<{ code: string; field: string; message: string }> };
+type AccountWithWarnings = AccountJson & {
+  warnings?: Array<{ code: string; field: string; message: string }>;
+};
 
 describe('MST on accounts and POST /vn/mst/validate (R-CRM-001, seed flow 1)', () => {
   let t: TestApp;
@@ -44,12 +50,22 @@ describe('MST on accounts and POST /vn/mst/validate (R-CRM-001, seed flow 1)', (
     const c = ws.admin.client;
     const ok = await c.post<Validation>('/crm/v1/vn/mst/validate', { mst: '0100-109-106' });
     expect(ok.status).toBe(200);
-    expect(ok.body).toMatchObject({ valid: true, normalized: '0100109106', kind: 'enterprise', status: 'valid' });
+    expect(ok.body).toMatchObject({
+      valid: true,
+      normalized: '0100109106',
+      kind: 'enterprise',
+      status: 'valid',
+    });
     expect(ok.body.registry?.status).toBe('found');
 
     const calls = fake.callCount();
     const bad = await c.post<Validation>('/crm/v1/vn/mst/validate', { mst: '0100233480' });
-    expect(bad.body).toMatchObject({ valid: false, reason: 'mst_checksum_invalid', status: 'invalid', registry: null });
+    expect(bad.body).toMatchObject({
+      valid: false,
+      reason: 'mst_checksum_invalid',
+      status: 'invalid',
+      registry: null,
+    });
     expect(fake.callCount()).toBe(calls);
 
     const branch = await c.post<Validation>('/crm/v1/vn/mst/validate', { mst: '0314409058-000' });
@@ -80,7 +96,11 @@ describe('MST on accounts and POST /vn/mst/validate (R-CRM-001, seed flow 1)', (
       vn_mst: '0314.409.058',
     });
     expect(r.status).toBe(201);
-    expect(r.body).toMatchObject({ name: 'CÔNG TY TNHH ACME VIỆT NAM', vn_mst: '0314409058', mst_status: 'valid' });
+    expect(r.body).toMatchObject({
+      name: 'CÔNG TY TNHH ACME VIỆT NAM',
+      vn_mst: '0314409058',
+      mst_status: 'valid',
+    });
     expect(r.body.mst_checked_at).not.toBeNull();
     expect(r.body.warnings?.map((w) => w.code)).toEqual(['name_normalized']);
 
@@ -96,7 +116,7 @@ describe('MST on accounts and POST /vn/mst/validate (R-CRM-001, seed flow 1)', (
   });
 
   it('a registry outage never blocks the write: stale, with a warning, and re-checked later', async () => {
-    fake.setOutage("outage");
+    fake.setOutage('outage');
     try {
       const r = await ws.admin.client.post<AccountWithWarnings>('/crm/v1/accounts', {
         name: 'Ngân hàng TMCP Ngoại thương',

@@ -61,7 +61,14 @@ export class DbMstRegistryCache implements MstRegistryCache {
 
   async get(mst: string): Promise<CachedMstEntry | null> {
     const r = await this.db.system((k) =>
-      sql<{ found: boolean; name: string | null; address: string | null; status: string | null; source: string; fetched_at: Date }>`
+      sql<{
+        found: boolean;
+        name: string | null;
+        address: string | null;
+        status: string | null;
+        source: string;
+        fetched_at: Date;
+      }>`
         SELECT found, name, address, status, source, fetched_at FROM crm_core.crm_vn_mst_registry
         WHERE mst = ${mst} AND expires_at > now()`.execute(k),
     );

@@ -64,9 +64,14 @@ export const accountNumberSchema = z
   .string()
   .trim()
   .transform((v) => v.replace(/[\s.-]/g, ''))
-  .pipe(z.string().regex(/^[A-Za-z0-9]{1,19}$/, 'must be 1–19 letters or digits (spaces and dots are removed)'));
+  .pipe(
+    z.string().regex(/^[A-Za-z0-9]{1,19}$/, 'must be 1–19 letters or digits (spaces and dots are removed)'),
+  );
 
-export const bankBinSchema = z.string().trim().regex(/^\d{6}$/, 'must be a 6-digit bank BIN such as 970436');
+export const bankBinSchema = z
+  .string()
+  .trim()
+  .regex(/^\d{6}$/, 'must be a 6-digit bank BIN such as 970436');
 
 export const createReceivingAccountSchema = z.strictObject({
   bank_bin: bankBinSchema,

@@ -96,9 +96,13 @@ export async function updateSettings(
       .forUpdate()
       .executeTakeFirst();
     if (expectedVersion !== undefined && expectedVersion !== (before?.version ?? 0)) {
-      throw new AppError('precondition_failed', 'The settings changed since you read them; reload and retry', {
-        extra: { current: presentSettings(before) },
-      });
+      throw new AppError(
+        'precondition_failed',
+        'The settings changed since you read them; reload and retry',
+        {
+          extra: { current: presentSettings(before) },
+        },
+      );
     }
     const values = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
     const after = before
@@ -119,12 +123,16 @@ export async function updateSettings(
           })
           .returningAll()
           .executeTakeFirstOrThrow();
-    const diff = diffRecords(
-      before ? presentSettings(before) : null,
-      presentSettings(after),
-      ['version', 'updated_at'],
-    );
-    uow.audit({ action: 'vn_settings.updated', entityType: 'vn_settings', entityId: actor.workspaceId, diff });
+    const diff = diffRecords(before ? presentSettings(before) : null, presentSettings(after), [
+      'version',
+      'updated_at',
+    ]);
+    uow.audit({
+      action: 'vn_settings.updated',
+      entityType: 'vn_settings',
+      entityId: actor.workspaceId,
+      diff,
+    });
     uow.emit({
       type: 'vn_settings.updated',
       aggregateType: 'workspace',
@@ -139,9 +147,15 @@ export async function updateSettings(
 }
 
 /** Waiting won-flow steps of the workspace become due now (their blocker may be gone). */
-export async function wakeWaitingSteps(trx: Transaction<DB>, tenantId: string, steps: string[]): Promise<void> {
+export async function wakeWaitingSteps(
+  trx: Transaction<DB>,
+  tenantId: string,
+  steps: string[],
+): Promise<void> {
   await sql`UPDATE crm_core.crm_deal_flow_steps SET status = 'pending', available_at = now(), updated_at = now()
-            WHERE tenant_id = ${tenantId} AND status = 'waiting' AND step IN (${sql.join(steps)})`.execute(trx);
+            WHERE tenant_id = ${tenantId} AND status = 'waiting' AND step IN (${sql.join(steps)})`.execute(
+    trx,
+  );
 }
 
 // ---- receiving accounts (R-CRM-007) ----
@@ -224,7 +238,11 @@ export async function createReceivingAccount(
       const banks = await bankDirectoryFor(uow.trx, tenantId);
       const bank = banks(input.bank_bin);
       if (!bank) {
-        throw fieldError(['bank_bin'], 'unknown_bank', `No bank with BIN ${input.bank_bin} in the bank directory`);
+        throw fieldError(
+          ['bank_bin'],
+          'unknown_bank',
+          `No bank with BIN ${input.bank_bin} in the bank directory`,
+        );
       }
       const id = newId();
       if (input.is_default) await clearDefault(uow.trx, tenantId, id);
@@ -265,7 +283,13 @@ export async function createReceivingAccount(
     if (sqlState(e) === UNIQUE_VIOLATION) {
       throw new AppError('conflict', 'This bank account is already on the list', {
         fields: [
-          { field: 'account_number', pointer: '/account_number', in: 'body', code: 'taken', message: 'already listed' },
+          {
+            field: 'account_number',
+            pointer: '/account_number',
+            in: 'body',
+            code: 'taken',
+            message: 'already listed',
+          },
         ],
       });
     }
@@ -368,7 +392,12 @@ export async function markConfirmed(
   if (before.confirmed_at) return { row: before, changed: false };
   const row = await trx
     .updateTable('crm_core.crm_vn_receiving_accounts')
-    .set({ confirmed_at: new Date(), confirmed_by: userId, updated_at: new Date(), version: before.version + 1 })
+    .set({
+      confirmed_at: new Date(),
+      confirmed_by: userId,
+      updated_at: new Date(),
+      version: before.version + 1,
+    })
     .where('tenant_id', '=', tenantId)
     .where('id', '=', id)
     .returningAll()

@@ -2,10 +2,13 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppPlatform } from '../../db.js';
 import { ctxOf, ifMatchVersion, problemResponses, problemSchema } from '../../platform/http/context.js';
-import { invoiceSigner } from './invoice.service.js';
+import { accountResponseSchema } from '../accounts/account.schema.js';
+import { validateAccountMst } from '../accounts/account.service.js';
+import { parsedAddressSchema } from './address/address.schema.js';
 import {
   getInvoice,
   invoiceHtml,
+  invoiceSigner,
   invoiceXml,
   issueDealInvoice,
   listInvoices,
@@ -13,6 +16,13 @@ import {
 } from './invoice.service.js';
 import { getLineItems, lineItemListSchema, putLineItems, putLineItemsSchema } from './line-item.service.js';
 import { validateMst } from './mst.service.js';
+import {
+  addressBodySchema,
+  parseAddressFor,
+  salutationBodySchema,
+  salutationFor,
+  salutationResponseSchema,
+} from './salutation.service.js';
 import {
   bankOverrideSchema,
   binParamsSchema,
@@ -36,6 +46,7 @@ import {
   updateSettings,
 } from './settings.service.js';
 import {
+  bankListSchema,
   dealQrBodySchema,
   decodeBodySchema,
   decodedQrSchema,
@@ -50,11 +61,17 @@ import {
   mstValidateResponseSchema,
   vietQrListSchema,
   vietQrSchema,
-  bankListSchema,
 } from './vietnam.schema.js';
-import { dealFlow, retryDealFlow } from './won-flow.service.js';
-import { createDealQr, decodePayload, encodePayload, getVietQr, listBanks, listDealQrs } from './vietqr.service.js';
 import { renderVietQrPng, renderVietQrSvg } from './vietqr/vietqr.render.js';
+import {
+  createDealQr,
+  decodePayload,
+  encodePayload,
+  getVietQr,
+  listBanks,
+  listDealQrs,
+} from './vietqr.service.js';
+import { dealFlow, retryDealFlow } from './won-flow.service.js';
 
 /**
  * REST transport of the Vietnamese layer: `/vn/*` for the tools and settings, and the deal- and
@@ -124,6 +141,62 @@ export const vietnamRoutes =
       async (request) => validateMst(p, ctxOf(request), request.body),
     );
 
+    app.post(
+      '/accounts/:id/validate-mst',
+      {
+        config: { scope: 'crm.write' },
+        schema: {
+          tags: vn,
+          summary: "Check the account's stored MST again and record the outcome",
+          description:
+            'Digits, then the registry (cached 7 days). Records mst_status and the check time; the registry name ' +
+            'replaces a differing one (with a warning). An outage leaves the account stale, with a warning.',
+          params: idParamsSchema,
+          response: {
+            200: accountResponseSchema.extend({ mst: mstValidateResponseSchema }),
+            ...problemResponses,
+          },
+        },
+      },
+      async (request) => validateAccountMst(p, ctxOf(request), request.params.id),
+    );
+
+    // ---- names and addresses ----
+    app.post(
+      '/vn/salutation',
+      {
+        config: { scope: 'crm.read' },
+        schema: {
+          tags: vn,
+          summary: 'How to address a Vietnamese contact (Anh, Chị, Em, Ông, Bà)',
+          description:
+            'Gender: explicit > national-ID digit > middle name Thị/Văn > given-name statistics. Ông/Bà at 60+ ' +
+            'or 20+ years older than the speaker; Em 10+ years younger (both years known); else Anh/Chị; ' +
+            'Anh/Chị when the gender stays unknown. `reasons` says which rule fired.',
+          body: salutationBodySchema,
+          response: { 200: salutationResponseSchema, ...problemResponses },
+        },
+      },
+      async (request) => salutationFor(ctxOf(request).actor, request.body),
+    );
+    app.post(
+      '/vn/address/parse',
+      {
+        config: { scope: 'crm.read' },
+        schema: {
+          tags: vn,
+          summary: 'Parse a Vietnamese address into the 2025 two-level units (legacy addresses mapped)',
+          description:
+            'Abbreviations (P., Q., TP.HCM…), with or without diacritics. A legacy (three-level) address is ' +
+            'mapped to its 2025 ward; an old ward split between several new ones is `ambiguous` with the ' +
+            '`candidates` for a person to pick.',
+          body: addressBodySchema,
+          response: { 200: parsedAddressSchema, ...problemResponses },
+        },
+      },
+      async (request) => parseAddressFor(ctxOf(request).actor, request.body.text),
+    );
+
     // ---- VietQR ----
     app.post(
       '/vn/vietqr/decode',
@@ -132,7 +205,8 @@ export const vietnamRoutes =
         schema: {
           tags: vn,
           summary: 'Decode a VietQR / EMVCo payload strictly',
-          description: 'Every length at every nesting level and the CRC are checked; a bad payload is a 422 with the reason.',
+          description:
+            'Every length at every nesting level and the CRC are checked; a bad payload is a 422 with the reason.',
           body: decodeBodySchema,
           response: { 200: decodedQrSchema, ...problemResponses },
         },
@@ -352,7 +426,8 @@ export const vietnamRoutes =
         config: { scope: 'crm.read' },
         schema: {
           tags: vn,
-          summary: 'Progress of the steps that follow closing the deal (VietQR, hóa đơn, PROJ, BRAIN, win/loss)',
+          summary:
+            'Progress of the steps that follow closing the deal (VietQR, hóa đơn, PROJ, BRAIN, win/loss)',
           params: idParamsSchema,
           response: { 200: flowResponseSchema, ...problemResponses },
         },
@@ -398,7 +473,8 @@ export const vietnamRoutes =
         schema: {
           tags: inv,
           summary: 'Replace the deal’s line items',
-          description: 'Quantities and prices are decimal strings; `vat_rate` auto takes the dated rate of the issue day.',
+          description:
+            'Quantities and prices are decimal strings; `vat_rate` auto takes the dated rate of the issue day.',
           params: idParamsSchema,
           body: putLineItemsSchema,
           response: { 200: lineItemListSchema, ...problemResponses },
@@ -420,7 +496,8 @@ export const vietnamRoutes =
           response: { 201: invoiceSchema, 409: problemSchema, ...problemResponses },
         },
       },
-      async (request, reply) => reply.code(201).send(await issueDealInvoice(p, ctxOf(request), request.params.id)),
+      async (request, reply) =>
+        reply.code(201).send(await issueDealInvoice(p, ctxOf(request), request.params.id)),
     );
     app.get(
       '/invoices',
@@ -458,7 +535,10 @@ export const vietnamRoutes =
         const row = await invoiceXml(p, ctxOf(request), request.params.id);
         return reply
           .type('application/xml; charset=utf-8')
-          .header('content-disposition', `attachment; filename="${row.symbol}-${String(row.number).padStart(7, '0')}.xml"`)
+          .header(
+            'content-disposition',
+            `attachment; filename="${row.symbol}-${String(row.number).padStart(7, '0')}.xml"`,
+          )
           .header('etag', `"${row.xml_sha256}"`)
           .send(row.xml);
       },
@@ -506,9 +586,7 @@ export const vietnamRoutes =
       async (request, reply) =>
         reply
           .code(201)
-          .send(
-            await reissueInvoice(p, ctxOf(request), request.params.id, 'adjustment', request.body.lines),
-          ),
+          .send(await reissueInvoice(p, ctxOf(request), request.params.id, 'adjustment', request.body.lines)),
     );
 
     // Warm the signer at start (a demo certificate is generated once), off the request path.

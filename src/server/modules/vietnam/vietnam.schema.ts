@@ -168,7 +168,10 @@ const signedDecimal = (what: string) =>
   z
     .string()
     .trim()
-    .regex(/^-?\d{1,15}(\.\d{1,6})?$/, `${what} must be a decimal string such as "-2" or "1250000.5" (≤ 6 decimals)`);
+    .regex(
+      /^-?\d{1,15}(\.\d{1,6})?$/,
+      `${what} must be a decimal string such as "-2" or "1250000.5" (≤ 6 decimals)`,
+    );
 
 /**
  * Adjustment lines: a reason and the difference, line by line. A decrease is written with a minus sign

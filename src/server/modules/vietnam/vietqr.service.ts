@@ -43,11 +43,20 @@ async function bankOverrides(db: Db, tenantId: string): Promise<BankOverride[]> 
     .where('tenant_id', '=', tenantId)
     .orderBy('bin')
     .execute();
-  return rows.map((o) => ({ bin: o.bin, code: o.code, shortName: o.short_name, name: o.name, disabled: o.disabled }));
+  return rows.map((o) => ({
+    bin: o.bin,
+    code: o.code,
+    shortName: o.short_name,
+    name: o.name,
+    disabled: o.disabled,
+  }));
 }
 
 /** The workspace's bank directory as a lookup: the shipped list with the workspace's edits applied. */
-export async function bankDirectoryFor(db: Db, tenantId: string): Promise<(bin: string) => BankEntry | undefined> {
+export async function bankDirectoryFor(
+  db: Db,
+  tenantId: string,
+): Promise<(bin: string) => BankEntry | undefined> {
   const merged = mergeBankDirectory(BANK_DIRECTORY, await bankOverrides(db, tenantId));
   const byBin = new Map(merged.map((b) => [b.bin, b]));
   return (bin) => byBin.get(bin);
@@ -107,8 +116,8 @@ export function presentVietQr(row: VietQrCodeRow, bank: (bin: string) => BankEnt
     reference: row.reference,
     payload: row.payload,
     origin: row.origin,
-    png_url: `/crm/v1/vn/vietqr/${row.id}.png`,
-    svg_url: `/crm/v1/vn/vietqr/${row.id}.svg`,
+    png_url: `/crm/v1/vn/vietqr/${row.id}/qr.png`,
+    svg_url: `/crm/v1/vn/vietqr/${row.id}/qr.svg`,
     created_at: row.created_at.toISOString(),
   };
 }
@@ -243,11 +252,7 @@ export interface DealQrInput {
   confirm_first_use?: boolean | undefined;
 }
 
-async function pickAccount(
-  trx: Db,
-  tenantId: string,
-  input: DealQrInput,
-): Promise<ReceivingAccountRow> {
+async function pickAccount(trx: Db, tenantId: string, input: DealQrInput): Promise<ReceivingAccountRow> {
   let q = trx
     .selectFrom('crm_core.crm_vn_receiving_accounts')
     .selectAll()
@@ -323,18 +328,22 @@ export async function createDealQr(
       return presentVietQr(row, await bankDirectoryFor(uow.trx, tenantId));
     } catch (e) {
       if (e instanceof VietQrBlocked && e.reason === 'unconfirmed_account') {
-        throw new AppError('receiving_account_unconfirmed', `${e.message}: resend with confirm_first_use: true`, {
-          fields: [
-            {
-              field: 'confirm_first_use',
-              pointer: '/confirm_first_use',
-              in: 'body',
-              code: 'confirmation_required',
-              message: 'first use of this receiving account must be confirmed',
-            },
-          ],
-          extra: { receiving_account_id: account.id },
-        });
+        throw new AppError(
+          'receiving_account_unconfirmed',
+          `${e.message}: resend with confirm_first_use: true`,
+          {
+            fields: [
+              {
+                field: 'confirm_first_use',
+                pointer: '/confirm_first_use',
+                in: 'body',
+                code: 'confirmation_required',
+                message: 'first use of this receiving account must be confirmed',
+              },
+            ],
+            extra: { receiving_account_id: account.id },
+          },
+        );
       }
       throw e;
     }

@@ -38,7 +38,13 @@ import { dealAmountVnd, generateDealQr, VietQrBlocked } from './vietqr.service.j
  * (R-CRM-009); a lost deal gets its win/loss record.
  */
 
-export const STEP_ORDER: Record<FlowStep, number> = { vietqr: 1, invoice: 2, engagement: 3, brain: 4, win_loss: 5 };
+export const STEP_ORDER: Record<FlowStep, number> = {
+  vietqr: 1,
+  invoice: 2,
+  engagement: 3,
+  brain: 4,
+  win_loss: 5,
+};
 const MAX_ATTEMPTS = 10;
 const WAIT_RECHECK_SECONDS = 300;
 
@@ -122,7 +128,9 @@ async function runVietQr({ uow, deal }: StepContext): Promise<StepOutcome> {
     .where('deleted_at', 'is', null)
     .executeTakeFirst();
   if (!account) {
-    throw new StepBlocked('No default receiving account: add one under Settings → VietQR and mark it default');
+    throw new StepBlocked(
+      'No default receiving account: add one under Settings → VietQR and mark it default',
+    );
   }
   const { timezone } = await workspaceMoneySettings(uow.trx, tenantId);
   const on = deal.closed_at ? dateIn(timezone, deal.closed_at) : dateIn(timezone);
@@ -137,7 +145,10 @@ async function runVietQr({ uow, deal }: StepContext): Promise<StepOutcome> {
       confirmFirstUse: false,
       confirmingUserId: null,
     });
-    return { status: 'done', result: { vietqr_id: row.id, payload: row.payload, amount_vnd: amount.toString() } };
+    return {
+      status: 'done',
+      result: { vietqr_id: row.id, payload: row.payload, amount_vnd: amount.toString() },
+    };
   } catch (e) {
     if (e instanceof VietQrBlocked) {
       if (e.reason === 'no_amount') return { status: 'skipped', result: {}, note: e.message };
@@ -153,7 +164,10 @@ async function runInvoice({ p, uow, deal }: StepContext): Promise<StepOutcome> {
     return { status: 'skipped', result: {}, note: 'Invoicing on win is turned off in the settings' };
   }
   try {
-    const inv = await issueInvoiceForDeal(uow, deal, { origin: 'won_flow', signer: await invoiceSigner(p.config) });
+    const inv = await issueInvoiceForDeal(uow, deal, {
+      origin: 'won_flow',
+      signer: await invoiceSigner(p.config),
+    });
     return {
       status: 'done',
       result: { invoice_id: inv.id, symbol: inv.symbol, number: inv.number, event_id: inv.eventId },
@@ -217,7 +231,11 @@ async function runEngagement({ uow, deal }: StepContext): Promise<StepOutcome> {
 /** BRAIN: closed-won, non-restricted deals only (R-CRM-009, R-CRM-010), checked again at run time. */
 async function runBrain({ uow, deal }: StepContext): Promise<StepOutcome> {
   if (deal.status !== 'won') {
-    return { status: 'skipped', result: {}, note: `deal is ${deal.status}: only won deals reach BRAIN (R-CRM-010)` };
+    return {
+      status: 'skipped',
+      result: {},
+      note: `deal is ${deal.status}: only won deals reach BRAIN (R-CRM-010)`,
+    };
   }
   if (deal.acl_mode === 'restricted') {
     return { status: 'skipped', result: {}, note: 'restricted deal: never sent to BRAIN (R-CRM-009)' };

@@ -1,12 +1,11 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closableDeal, sellerReady, settle, topicsOf, wonDeal } from '../../../../test/factories/vietnam.js';
 import { addMember, createWorkspace, type TestWorkspace } from '../../../../test/factories.js';
-import { dealFor } from '../../../../test/factories/deals.js';
-import { buyerFor, sellerReady, settle, topicsOf, wonDeal } from '../../../../test/factories/vietnam.js';
 import { type TestApp, testApp } from '../../../../test/helpers.js';
 import type { DealJson } from '../deals/deal.presenter.js';
-import { decodeVietQr } from './vietqr/vietqr.codec.js';
 import type { FlowStep } from './vietnam.table.js';
+import { decodeVietQr } from './vietqr/vietqr.codec.js';
 import { WonFlowRunner } from './won-flow.runner.js';
 
 interface FlowJson {
@@ -30,7 +29,7 @@ describe('the deal-won flow (seed flow 3)', () => {
   it('after a win, outbox consumers collect, invoice, tell PROJ and BRAIN, and record the win — not the request', async () => {
     const ws = await createWorkspace(t);
     await sellerReady(t, ws);
-    const deal = await wonDeal(t, ws.admin);
+    const deal = await wonDeal(t, ws);
 
     // The closing request did none of it: the steps exist only once the deal.won event is consumed.
     const before = await ws.admin.client.get<FlowJson>(`/crm/v1/deals/${deal.id}/flow`);
@@ -48,9 +47,9 @@ describe('the deal-won flow (seed flow 3)', () => {
     });
 
     // The VietQR code asks for the deal's amount into the confirmed default account, with the deal reference.
-    const qrs = await ws.admin.client.get<{ data: Array<{ payload: string; origin: string; reference: string }> }>(
-      `/crm/v1/deals/${deal.id}/vietqr`,
-    );
+    const qrs = await ws.admin.client.get<{
+      data: Array<{ payload: string; origin: string; reference: string }>;
+    }>(`/crm/v1/deals/${deal.id}/vietqr`);
     expect(qrs.body.data).toHaveLength(1);
     const qr = qrs.body.data[0];
     expect(qr?.origin).toBe('won_flow');
@@ -69,7 +68,13 @@ describe('the deal-won flow (seed flow 3)', () => {
     );
     expect(invoices.body.data).toHaveLength(1);
     const inv = invoices.body.data[0] as Record<string, string | number>;
-    expect(inv).toMatchObject({ form: '1', number: 1, relation: 'original', origin: 'won_flow', currency: 'VND' });
+    expect(inv).toMatchObject({
+      form: '1',
+      number: 1,
+      relation: 'original',
+      origin: 'won_flow',
+      currency: 'VND',
+    });
     expect(String(inv.symbol)).toMatch(/^C\d{2}TAA$/);
     const xml = await ws.admin.client.get<string>(`/crm/v1/invoices/${inv.id}/xml`);
     expect(xml.status).toBe(200);
@@ -78,7 +83,13 @@ describe('the deal-won flow (seed flow 3)', () => {
 
     // Every downstream record is an outbox event, once.
     const topics = await topicsOf(t, ws.id, deal.id);
-    for (const topic of ['vietqr.generated', 'invoice.issued', 'engagement.requested', 'deal.closed', 'deal.win_loss_recorded']) {
+    for (const topic of [
+      'vietqr.generated',
+      'invoice.issued',
+      'engagement.requested',
+      'deal.closed',
+      'deal.win_loss_recorded',
+    ]) {
       expect({ topic, n: topics.filter((x) => x === topic).length }).toEqual({ topic, n: 1 });
     }
   });
@@ -86,7 +97,7 @@ describe('the deal-won flow (seed flow 3)', () => {
   it('a crash between steps loses nothing and duplicates nothing', async () => {
     const ws = await createWorkspace(t);
     await sellerReady(t, ws);
-    const deal = await wonDeal(t, ws.admin);
+    const deal = await wonDeal(t, ws);
     await t.relay.drain();
 
     // A runner that "crashes" inside the invoice step, after issuing, before its commit.
@@ -102,7 +113,9 @@ describe('the deal-won flow (seed flow 3)', () => {
     const none = await t.db.read(ws.id, (k) =>
       sql<{ n: number; last: number | null }>`
         SELECT (SELECT count(*)::int FROM crm_core.crm_vn_invoices WHERE tenant_id = ${ws.id}) AS n,
-               (SELECT max(last_number) FROM crm_core.crm_vn_invoice_sequences WHERE tenant_id = ${ws.id}) AS last`.execute(k),
+               (SELECT max(last_number) FROM crm_core.crm_vn_invoice_sequences WHERE tenant_id = ${ws.id}) AS last`.execute(
+        k,
+      ),
     );
     // The rolled-back issue gave its number back.
     expect(none.rows[0]).toMatchObject({ n: 0 });
@@ -128,7 +141,9 @@ describe('the deal-won flow (seed flow 3)', () => {
       sql<{ invoices: number; codes: number; last: number }>`
         SELECT (SELECT count(*)::int FROM crm_core.crm_vn_invoices WHERE tenant_id = ${ws.id}) AS invoices,
                (SELECT count(*)::int FROM crm_core.crm_vn_vietqr_codes WHERE tenant_id = ${ws.id}) AS codes,
-               (SELECT max(last_number) FROM crm_core.crm_vn_invoice_sequences WHERE tenant_id = ${ws.id}) AS last`.execute(k),
+               (SELECT max(last_number) FROM crm_core.crm_vn_invoice_sequences WHERE tenant_id = ${ws.id}) AS last`.execute(
+        k,
+      ),
     );
     expect(counts.rows[0]).toEqual({ invoices: 1, codes: 1, last: 1 });
     const topics = await topicsOf(t, ws.id, deal.id);
@@ -139,16 +154,18 @@ describe('the deal-won flow (seed flow 3)', () => {
   it('restricted deals never reach BRAIN (R-CRM-009); lost ones get a win/loss record and no BRAIN record (R-CRM-010)', async () => {
     const ws = await createWorkspace(t);
     await sellerReady(t, ws);
-    const secret = await wonDeal(t, ws.admin, { acl_mode: 'restricted' });
-    const buyer = await buyerFor(t, ws.admin);
-    const lostDeal = await dealFor(t, ws.admin, { account_id: buyer.id, amount_minor: 1_000_000 });
+    const secret = await wonDeal(t, ws, { acl_mode: 'restricted' });
+    const lostDeal = await closableDeal(t, ws, { amount_minor: 1_000_000 });
     const lost = await ws.admin.client.post<DealJson>(`/crm/v1/deals/${lostDeal.id}/close`, {
       outcome: 'lost',
       lost_reason: 'Giá cao hơn đối thủ',
     });
     expect(lost.status).toBe(200);
-    const cancelledDeal = await dealFor(t, ws.admin, { account_id: buyer.id });
-    expect((await ws.admin.client.post(`/crm/v1/deals/${cancelledDeal.id}/close`, { outcome: 'cancelled' })).status).toBe(200);
+    const cancelledDeal = await closableDeal(t, ws);
+    expect(
+      (await ws.admin.client.post(`/crm/v1/deals/${cancelledDeal.id}/close`, { outcome: 'cancelled' }))
+        .status,
+    ).toBe(200);
     await settle(t);
 
     const s = await ws.admin.client.get<FlowJson>(`/crm/v1/deals/${secret.id}/flow`);
@@ -163,10 +180,17 @@ describe('the deal-won flow (seed flow 3)', () => {
     expect(lostTopics).not.toContain('deal.closed');
     expect(lostTopics).not.toContain('invoice.issued');
     const record = await t.db.read(ws.id, (k) =>
-      sql<{ payload: { data: { outcome: string; lost_reason: string } } }>`SELECT payload FROM crm_core.crm_outbox
-        WHERE tenant_id = ${ws.id} AND aggregate_id = ${lostDeal.id} AND topic = 'deal.win_loss_recorded'`.execute(k),
+      sql<{
+        payload: { data: { outcome: string; lost_reason: string } };
+      }>`SELECT payload FROM crm_core.crm_outbox
+        WHERE tenant_id = ${ws.id} AND aggregate_id = ${lostDeal.id} AND topic = 'deal.win_loss_recorded'`.execute(
+        k,
+      ),
     );
-    expect(record.rows[0]?.payload.data).toMatchObject({ outcome: 'lost', lost_reason: 'Giá cao hơn đối thủ' });
+    expect(record.rows[0]?.payload.data).toMatchObject({
+      outcome: 'lost',
+      lost_reason: 'Giá cao hơn đối thủ',
+    });
 
     const c = await ws.admin.client.get<FlowJson>(`/crm/v1/deals/${cancelledDeal.id}/flow`);
     expect(c.body.steps).toEqual([]);
@@ -175,17 +199,21 @@ describe('the deal-won flow (seed flow 3)', () => {
   it('waits with the reason when a receiving account is missing or unconfirmed, and resumes once a member confirms it', async () => {
     const ws = await createWorkspace(t);
     const { receiving } = await sellerReady(t, ws, { confirm: false });
-    const deal = await wonDeal(t, ws.admin);
+    const deal = await wonDeal(t, ws);
     await settle(t);
     const waiting = await ws.admin.client.get<FlowJson>(`/crm/v1/deals/${deal.id}/flow`);
     const step = waiting.body.steps.find((x) => x.step === 'vietqr');
     expect(step?.status).toBe('waiting');
     expect(step?.note).toMatch(/confirm/i);
     // The flow never confirms on a member's behalf: still no code.
-    expect((await ws.admin.client.get<{ data: unknown[] }>(`/crm/v1/deals/${deal.id}/vietqr`)).body.data).toEqual([]);
+    expect(
+      (await ws.admin.client.get<{ data: unknown[] }>(`/crm/v1/deals/${deal.id}/vietqr`)).body.data,
+    ).toEqual([]);
 
     const rep = await addMember(t, ws, 'sales_rep');
-    expect((await rep.client.post(`/crm/v1/vn/receiving-accounts/${receiving?.id}/confirm`)).status).toBe(200);
+    expect((await rep.client.post(`/crm/v1/vn/receiving-accounts/${receiving?.id}/confirm`)).status).toBe(
+      200,
+    );
     await settle(t);
     const done = await ws.admin.client.get<FlowJson>(`/crm/v1/deals/${deal.id}/flow`);
     expect(statusOf(done.body).vietqr).toBe('done');
@@ -193,10 +221,14 @@ describe('the deal-won flow (seed flow 3)', () => {
 
   it('waits for a seller profile, and a retry after fixing it issues the invoice', async () => {
     const ws = await createWorkspace(t);
-    const deal = await wonDeal(t, ws.admin);
+    const deal = await wonDeal(t, ws);
     await settle(t);
     const waiting = await ws.admin.client.get<FlowJson>(`/crm/v1/deals/${deal.id}/flow`);
-    expect(statusOf(waiting.body)).toMatchObject({ invoice: 'waiting', vietqr: 'waiting', engagement: 'done' });
+    expect(statusOf(waiting.body)).toMatchObject({
+      invoice: 'waiting',
+      vietqr: 'waiting',
+      engagement: 'done',
+    });
     expect(waiting.body.steps.find((x) => x.step === 'invoice')?.note).toMatch(/seller profile/);
 
     await sellerReady(t, ws);
@@ -211,7 +243,7 @@ describe('the deal-won flow (seed flow 3)', () => {
     const ws = await createWorkspace(t);
     const other: TestWorkspace = await createWorkspace(t);
     await sellerReady(t, ws);
-    const deal = await wonDeal(t, ws.admin);
+    const deal = await wonDeal(t, ws);
     await settle(t);
     expect((await other.admin.client.get(`/crm/v1/deals/${deal.id}/flow`)).status).toBe(404);
     const list = await other.admin.client.get<{ data: unknown[] }>('/crm/v1/invoices');
