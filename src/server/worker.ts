@@ -13,8 +13,8 @@ import { writeTransaction } from './platform/unit-of-work.js';
  * Background entry: the outbox relay and housekeeping, separate from the HTTP server. Run it with
  * OUTBOX_RELAY=off on the servers. Several workers may run at once (claims use SKIP LOCKED).
  *
- * With the in-process bus there are no subscribers in this process yet: consumers (WebSocket fan-out,
- * webhooks) arrive with the NATS bus and their own issues; the relay still drains and marks the outbox.
+ * With the in-process bus the consumers live here: the webhook fan-out and dispatcher (ADR 0014); the
+ * WebSocket fan-out arrives with the NATS bus.
  * PGlite is single-process: on PGlite use the inline relay of `npm start` instead.
  */
 async function main(): Promise<void> {
