@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const options = databaseOptions(config);
   const db = await createDatabase<DB>(options);
   const ran = await migrateUp(db);
-  const { app, platform, relay, webhooks } = await buildApp({ config, db });
+  const { app, platform, relay, webhooks, wonFlow } = await buildApp({ config, db });
   const log = app.log;
   log.info(
     {
@@ -48,6 +48,7 @@ async function main(): Promise<void> {
   if (config.OUTBOX_RELAY === 'inline') {
     relay.start();
     webhooks.start();
+    wonFlow.start();
     housekeeping.start();
   }
 
