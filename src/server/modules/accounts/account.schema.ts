@@ -189,9 +189,7 @@ export const accountResponseSchema = z.object({
   deleted_at: z.iso.datetime().nullable(),
   abilities: z.array(z.enum(ACCOUNT_ABILITIES)),
   /** Only on writes: what the MST check changed or could not do (registry down, name normalized…). */
-  warnings: z
-    .array(z.object({ code: z.string(), field: z.string(), message: z.string() }))
-    .optional(),
+  warnings: z.array(z.object({ code: z.string(), field: z.string(), message: z.string() })).optional(),
 });
 
 export const accountListResponseSchema = z.object({

@@ -7,6 +7,13 @@ import { AppError, fieldError } from '../../platform/errors.js';
 import { decodeCursor, encodeCursor, invalidCursor } from '../../platform/http/cursor.js';
 import { newId } from '../../platform/ids.js';
 import type { RequestContext } from '../../platform/unit-of-work.js';
+import {
+  type AccountMstFields,
+  accountMstFields,
+  presentVerification,
+  type ValidateMstJson,
+  verifyMst,
+} from '../vietnam/mst.service.js';
 import { type Account360Parts, loadAccount360 } from './account.360.js';
 import { accountCreated, accountDeleted, accountRestored, accountUpdated } from './account.events.js';
 import { canDelete, canRestore, canUpdate, mayAssignOwner } from './account.policy.js';
@@ -30,13 +37,6 @@ import type {
   ListAccountsQuery,
   UpdateAccountInput,
 } from './account.schema.js';
-import {
-  type AccountMstFields,
-  accountMstFields,
-  presentVerification,
-  type ValidateMstJson,
-  verifyMst,
-} from '../vietnam/mst.service.js';
 import type { AccountRow, AccountRowUpdate } from './account.table.js';
 
 /**
@@ -451,7 +451,11 @@ export async function validateAccountMst(
     };
     const updated = await updateAccountRow(uow.trx, tenantId, id, locked.version, patch);
     if (!updated) throw new AppError('version_conflict', 'The account was changed concurrently; retry');
-    const diff = diffRecords(accountSnapshot(locked), accountSnapshot(updated), ['updated_at', 'version', 'updated_by']);
+    const diff = diffRecords(accountSnapshot(locked), accountSnapshot(updated), [
+      'updated_at',
+      'version',
+      'updated_by',
+    ]);
     uow.audit({ action: 'account.mst_validated', entityType: 'account', entityId: id, diff });
     uow.emit(accountUpdated(accountSnapshot(updated), diff));
     return updated;
