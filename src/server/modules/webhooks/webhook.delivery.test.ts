@@ -227,6 +227,15 @@ describe('delivery', () => {
     const wait = ((row?.next_attempt_at.getTime() ?? 0) - (row?.updated_at.getTime() ?? 0)) / 1000;
     expect(wait).toBeGreaterThanOrEqual(599);
     expect(wait).toBeLessThanOrEqual(601);
+
+    // Redelivering a failed delivery makes it due now, within the budget it already had.
+    receiver.reset();
+    const re = await ws.admin.client.post<DeliveryJson>(`${BASE}/${hook.id}/deliveries/${row?.id}/redeliver`);
+    expect(re.status, re.raw).toBe(200);
+    expect(re.body).toMatchObject({ status: 'pending', attempts: 1, max_attempts: MAX_ATTEMPTS });
+    expect(Date.parse(re.body.next_attempt_at ?? '')).toBeLessThanOrEqual(Date.parse(re.body.updated_at));
+    await t.webhooks.drain();
+    expect((await deliveriesOf(t, ws.id, hook.id))[0]).toMatchObject({ status: 'delivered', attempts: 2 });
   });
 
   it('gives up after WEBHOOK_MAX_ATTEMPTS: a dead letter, listed by status, redeliverable by hand', async () => {

@@ -19,7 +19,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   CREATE TABLE crm_core.crm_webhook_subscriptions (
     tenant_id uuid NOT NULL REFERENCES crm_core.crm_workspaces (id),
     id uuid NOT NULL,
-    url text NOT NULL CHECK (length(url) BETWEEN 10 AND 2048),
+    url text NOT NULL CHECK (length(url) BETWEEN 1 AND 2048),
     description text CHECK (length(description) <= 500),
     event_types text[] NOT NULL CHECK (cardinality(event_types) BETWEEN 1 AND 50),
     active boolean NOT NULL DEFAULT true,
