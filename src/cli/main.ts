@@ -4,6 +4,7 @@ import { verifyAllAudit } from '../server/modules/audit/audit.service.js';
 import { ConfigError, devSecret, loadConfig } from '../server/platform/config.js';
 import { createDatabase, databaseOptions } from '../server/platform/db/database.js';
 import { migrateDown, migrateUp, migrationStatus } from '../server/platform/db/migrate.js';
+import { registerVietnamCommands } from './commands/vn.js';
 
 /**
  * `cyberos-crm`: operator commands that use the server code directly (migrate, seed, serve, worker,
@@ -165,6 +166,8 @@ audit
     }
     if (broken.length > 0) process.exitCode = 3;
   });
+
+registerVietnamCommands(program);
 
 try {
   await program.parseAsync(process.argv);
