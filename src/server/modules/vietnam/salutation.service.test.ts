@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorkspace, type TestWorkspace } from '../../../../test/factories.js';
+import { type TestApp, testApp } from '../../../../test/helpers.js';
+
+interface ContactJson {
+  id: string;
+  salutation: string | null;
+  salutation_source: string;
+  salutation_display: string;
+  call_name: string | null;
+  gender: string | null;
+  birth_year: number | null;
+}
+
+describe('salutations on contacts, /vn/salutation and /vn/address/parse', () => {
+  let t: TestApp;
+  let ws: TestWorkspace;
+
+  beforeAll(async () => {
+    t = await testApp();
+    ws = await createWorkspace(t);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('fills the salutation from the name, gender and birth year until a person chooses one', async () => {
+    const c = ws.admin.client;
+    const lan = await c.post<ContactJson>('/crm/v1/contacts', { first_name: 'Thị Lan', last_name: 'Nguyễn' });
+    expect(lan.status, lan.raw).toBe(201);
+    expect(lan.body).toMatchObject({
+      salutation: 'chi',
+      salutation_source: 'auto',
+      salutation_display: 'Chị Lan',
+    });
+
+    const elder = await c.post<ContactJson>('/crm/v1/contacts', {
+      display_name: 'Trần Văn Hùng',
+      birth_year: 1950,
+    });
+    expect(elder.body).toMatchObject({ salutation: 'ong', salutation_display: 'Ông Hùng', birth_year: 1950 });
+
+    const unknown = await c.post<ContactJson>('/crm/v1/contacts', { display_name: 'Lê Thanh Tâm' });
+    expect(unknown.body.salutation).toBe('anh_chi');
+    expect(unknown.body.salutation_display).toBe('Anh/Chị Tâm');
+    // A known gender decides it; the automatic salutation follows.
+    const told = await c.patch<ContactJson>(`/crm/v1/contacts/${unknown.body.id}`, { gender: 'female' });
+    expect(told.body).toMatchObject({ salutation: 'chi', gender: 'female' });
+
+    // A person's choice stays, whatever changes later; null hands it back to the rule.
+    const chosen = await c.patch<ContactJson>(`/crm/v1/contacts/${lan.body.id}`, { salutation: 'em' });
+    expect(chosen.body).toMatchObject({
+      salutation: 'em',
+      salutation_source: 'manual',
+      salutation_display: 'Em Lan',
+    });
+    const older = await c.patch<ContactJson>(`/crm/v1/contacts/${lan.body.id}`, { birth_year: 1955 });
+    expect(older.body.salutation).toBe('em');
+    const back = await c.patch<ContactJson>(`/crm/v1/contacts/${lan.body.id}`, { salutation: null });
+    expect(back.body).toMatchObject({ salutation: 'ba', salutation_source: 'auto' });
+
+    const bad = await c.post('/crm/v1/contacts', { display_name: 'X', birth_year: 1800, gender: 'other' });
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors?.map((e) => e.field).sort()).toEqual(['birth_year', 'gender']);
+  });
+
+  it('POST /vn/salutation applies the age rules relative to the speaker, with reasons', async () => {
+    const c = ws.admin.client;
+    const em = await c.post<{ salutation: string; display: string; reasons: string[] }>(
+      '/crm/v1/vn/salutation',
+      {
+        full_name: 'Phạm Ngọc Anh',
+        birth_year: 2001,
+        speaker_birth_year: 1985,
+      },
+    );
+    expect(em.status).toBe(200);
+    expect(em.body.salutation).toBe('Em');
+    expect(em.body.reasons.join(' ')).toMatch(/after the speaker/);
+    const byId = await c.post<{ salutation: string; gender: string }>('/crm/v1/vn/salutation', {
+      full_name: 'Hoàng Minh',
+      national_id: '001185012345',
+    });
+    expect(byId.body).toMatchObject({ gender: 'female', salutation: 'Chị' });
+    const bad = await c.post('/crm/v1/vn/salutation', { full_name: '', national_id: '12' });
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors?.map((e) => e.field).sort()).toEqual(['full_name', 'national_id']);
+  });
+
+  it('POST /vn/address/parse maps a legacy address to the 2025 units', async () => {
+    const c = ws.admin.client;
+    const r = await c.post<{
+      form: string;
+      province: { name: string } | null;
+      mapped: { ward: { name: string } | null; province: { name: string } | null } | null;
+      datasetVersion: string;
+    }>('/crm/v1/vn/address/parse', { text: '12 Lý Tự Trọng, P. Bến Nghé, Q.1, TP.HCM' });
+    expect(r.status, r.raw).toBe(200);
+    expect(r.body.form).toBe('legacy');
+    expect(r.body.mapped?.province?.name).toMatch(/Hồ Chí Minh/);
+    expect(r.body.datasetVersion).toBeTruthy();
+    expect((await c.post('/crm/v1/vn/address/parse', { text: '' })).status).toBe(422);
+  });
+});
