@@ -196,7 +196,7 @@ export interface SelfSignedSubject {
   organization: string;
   /** The seller's MST, written as UID "MST:<mst>" the way Vietnamese CAs do. */
   mst: string;
-  /** Start of validity (default now); the certificate is valid for 10 years. */
+  /** Start of validity (default: 24 hours ago); the certificate is valid for 10 years from it. */
   now?: Date;
 }
 
@@ -219,7 +219,8 @@ export function generateSelfSignedCertificate(subject: SelfSignedSubject): {
   const serial = randomBytes(16);
   serial[0] = (serial[0] ?? 0) & 0x7f;
   cert.serialNumber = serial.toString('hex');
-  const from = subject.now ?? new Date();
+  // Without an explicit start, valid from a day ago: another node's clock may run a little behind.
+  const from = subject.now ?? new Date(Date.now() - 24 * 3600_000);
   cert.validity.notBefore = from;
   const to = new Date(from);
   to.setUTCFullYear(to.getUTCFullYear() + 10);
