@@ -118,6 +118,9 @@ describe('dealReferences (R-CRM-009)', () => {
       restricted: false,
       dealIds: [],
     });
+    // Not a UUID (it would break the lookup's cast): ignored.
+    const odd = envelope('x.y', { deal_id: '-'.repeat(36), thing: { deal_id: 42 } }, { type: 'x', id: 'z' });
+    expect(dealReferences(odd).dealIds).toEqual([]);
   });
 });
 

@@ -1,6 +1,7 @@
 import { type Actor, can } from '../../platform/auth/actor.js';
 import { matchesPattern } from '../../platform/events/bus.js';
 import type { EventEnvelope } from '../../platform/events/outbox.js';
+import { isUuid } from '../../platform/ids.js';
 import type { WebhookAbility } from './webhook.schema.js';
 import type { DeliveryStatus, WebhookRow } from './webhook.table.js';
 
@@ -39,7 +40,8 @@ export function dealReferences(event: EventEnvelope): { restricted: boolean; dea
   if (deal?.acl_mode === 'restricted') return { restricted: true, dealIds: [] };
   const ids = new Set<string>();
   const add = (v: unknown) => {
-    if (typeof v === 'string' && /^[0-9a-f-]{36}$/i.test(v)) ids.add(v.toLowerCase());
+    // Only real UUIDs reach the lookup's ::uuid cast: a malformed id would fail the fan-out on every retry.
+    if (typeof v === 'string' && isUuid(v)) ids.add(v.toLowerCase());
   };
   // A snapshot that says "default" is the deal as it was when the event happened: no lookup needed.
   const snapshotSaysDefault = deal?.acl_mode === 'default';
