@@ -18,12 +18,13 @@ describe('demo workspace', () => {
   let db: AppDatabase;
   let close: () => Promise<void>;
   let workspaceId: string;
+  let built: Awaited<ReturnType<typeof buildApp>>;
 
   beforeAll(async () => {
     fresh = await freshDb('demo');
     db = fresh.db;
     await migrateUp(db);
-    const built = await buildApp({ config: testConfig(), db });
+    built = await buildApp({ config: testConfig(), db });
     close = () => built.app.close();
     const creds = await seedDemo(built.platform, 'demo-password-for-tests');
     expect(creds).toMatchObject({ email: DEMO.adminEmail, created: true });
@@ -98,5 +99,23 @@ describe('demo workspace', () => {
     expect(x?.history).toBeGreaterThan(18);
     const [audit] = await verifyAllAudit(db, workspaceId);
     expect(audit).toMatchObject({ workspace_id: workspaceId, ok: true });
+  });
+
+  it('is a seller: won deals get their VietQR request and a signed hóa đơn from the won flow', async () => {
+    for (let i = 0; i < 5; i++) {
+      const n = (await built.relay.drain()) + (await built.wonFlow.drain());
+      if (n === 0) break;
+    }
+    const r = await db.owner((k) =>
+      sql<{ won: number; invoices: number; codes: number; waiting: number }>`
+        SELECT (SELECT count(*)::int FROM crm_core.crm_deals WHERE tenant_id = ${workspaceId} AND status = 'won') AS won,
+               (SELECT count(*)::int FROM crm_core.crm_vn_invoices WHERE tenant_id = ${workspaceId}) AS invoices,
+               (SELECT count(*)::int FROM crm_core.crm_vn_vietqr_codes WHERE tenant_id = ${workspaceId}) AS codes,
+               (SELECT count(*)::int FROM crm_core.crm_deal_flow_steps WHERE tenant_id = ${workspaceId}
+                  AND status NOT IN ('done','skipped')) AS waiting`.execute(k),
+    );
+    const x = r.rows[0];
+    expect(x?.won).toBeGreaterThan(0);
+    expect(x).toMatchObject({ invoices: x?.won, codes: x?.won, waiting: 0 });
   });
 });

@@ -12,6 +12,11 @@ import { closeDeal, createDeal, moveDeal } from '../modules/deals/deal.service.j
 import { acceptInvitation, createInvitation } from '../modules/users/member.service.js';
 import { findLoginUser, slugTaken } from '../modules/users/user.repository.js';
 import { logIn, signUp, userActor } from '../modules/users/user.service.js';
+import {
+  confirmReceivingAccount,
+  createReceivingAccount,
+  updateSettings,
+} from '../modules/vietnam/settings.service.js';
 import type { RequestContext } from '../platform/unit-of-work.js';
 import { type DemoDeal, STORIES, TIMELINE } from './demo-data.js';
 
@@ -229,6 +234,24 @@ export async function seedDemo(p: AppPlatform, password: string): Promise<DemoCr
     });
     accountIds.push(account.id);
   }
+  // The workspace as a seller: won demo deals get their VietQR request and hóa đơn from the won flow.
+  // A demo tax code (99… is no province's prefix) and a demo account: nothing here is a real company.
+  await updateSettings(p, adminCtx, {
+    legal_name: 'CÔNG TY TNHH CYBEROS DEMO',
+    mst: '9999999997',
+    address: 'Tầng 8, 20 Đường Lê Lợi, Phường Sài Gòn, Thành phố Hồ Chí Minh',
+    email: 'ketoan@demo.cyberos.vn',
+    bank_account: '0011002345678',
+    bank_name: 'Vietcombank',
+  });
+  const receiving = await createReceivingAccount(p, adminCtx, {
+    bank_bin: '970436',
+    account_number: '0011002345678',
+    account_name: 'CONG TY TNHH CYBEROS DEMO',
+    service: 'QRIBFTTA',
+    is_default: true,
+  });
+  await confirmReceivingAccount(p, adminCtx, receiving.id);
   // Sanity: the credentials printed at start-up work.
   await logIn(p, { email: DEMO.adminEmail, password }, meta);
   return { email: DEMO.adminEmail, password, repEmail: DEMO.repEmail, created: true };
