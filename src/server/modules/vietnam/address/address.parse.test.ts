@@ -387,6 +387,38 @@ describe('parseAddress: legacy addresses', () => {
   });
 });
 
+describe('parseAddress: English type words', () => {
+  it.each<[string, Expect]>([
+    [
+      '25 Le Duan, Sai Gon Ward, Ho Chi Minh City, Vietnam',
+      { street: '25 Le Duan', ward: '26740', province: '79', form: 'new', warnings: [] },
+    ],
+    [
+      '1 Dinh Tien Hoang, Hoan Kiem Ward, Hanoi',
+      { street: '1 Dinh Tien Hoang', ward: '00070', province: '01', form: 'new', warnings: [] },
+    ],
+    [
+      '12 Ly Tu Trong, Ben Nghe Ward, District 1, Ho Chi Minh City',
+      { street: '12 Ly Tu Trong', ward: '26740', legacyDistrict: 'Quận 1', form: 'legacy', mapped: '26740' },
+    ],
+    [
+      '12 Ly Tu Trong Street, Ward Ben Nghe, District 1, HCMC, Vietnam',
+      { street: '12 Ly Tu Trong Street', ward: '26740', form: 'legacy', mapped: '26740' },
+    ],
+    [
+      'Ward 1, District 3, HCMC',
+      { ward: '27160', legacyDistrict: 'Quận 3', form: 'legacy', mapped: '27154' },
+    ],
+    [
+      'Lot A2, Song Than IZ, Di An Ward, Di An City, Binh Duong Province',
+      { street: 'Lot A2, Song Than IZ', ward: '25942', province: '74', form: 'legacy', mappedProvince: '79' },
+    ],
+    ['Dong Nai Province', { ward: null, province: '75', form: 'unknown', warnings: ['ward_not_found'] }],
+  ])('%s', (text, e) => {
+    check(text, e);
+  });
+});
+
 describe('parseAddress: what it cannot read', () => {
   it.each(['xyz abc', 'Lorem ipsum dolor sit amet', '42', 'Paris, France'])(
     '%s → nulls with warnings',

@@ -186,18 +186,43 @@ const MARKERS: ReadonlyArray<readonly [readonly string[], MarkerType]> = [
   [['tp'], 'thanh_pho'],
   [['tinh'], 'tinh'],
   [['t'], 'tinh'],
+  // English, as in "Ward 1, District 3".
+  [['ward'], 'phuong'],
+  [['commune'], 'xa'],
+  [['district'], 'quan'],
+  [['dist'], 'quan'],
 ];
+
+/** English type words written after the name: "Ben Nghe Ward", "Binh Thanh District", "Ho Chi Minh City". */
+const SUFFIX_MARKERS: ReadonlyMap<string, MarkerType> = new Map([
+  ['ward', 'phuong'],
+  ['commune', 'xa'],
+  ['district', 'quan'],
+  ['city', 'thanh_pho'],
+  ['province', 'tinh'],
+]);
+
+/** The type word after a name ending at `end`, if any: the name then ends one token earlier. */
+function suffixAt(tokens: readonly Token[], end: number, floor: number): Marker | null {
+  const last = tokens[end - 1];
+  const type = last === undefined || last.sep || end - 1 <= floor ? undefined : SUFFIX_MARKERS.get(last.w);
+  return type ? { type, start: end - 1 } : null;
+}
 
 interface Marker {
   readonly type: MarkerType;
   readonly start: number;
 }
 
+/** The type word(s) written right before `index`, in the same comma-separated part. */
 function markerBefore(tokens: readonly Token[], index: number, floor: number): Marker | null {
+  if (tokens[index]?.sep) return null; // "Sài Gòn Ward, Hồ Chí Minh": the word belongs to the part before
   for (const [words, type] of MARKERS) {
     const start = index - words.length;
     if (start < floor) continue;
-    if (words.every((w, k) => tokens[start + k]?.w === w)) return { type, start };
+    if (words.every((w, k) => tokens[start + k]?.w === w && (k === 0 || !tokens[start + k]?.sep))) {
+      return { type, start };
+    }
   }
   return null;
 }
@@ -219,13 +244,6 @@ const STREET_WORDS: ReadonlySet<string> = new Set([
   'ql',
   'tl',
 ]);
-
-function markerLength(tokens: readonly Token[], marker: Marker): number {
-  const words = MARKERS.find(
-    ([ws, type]) => type === marker.type && ws.every((w, k) => tokens[marker.start + k]?.w === w),
-  );
-  return words ? words[0].length : 1;
-}
 
 const WARD_MARKERS: ReadonlySet<MarkerType> = new Set(['phuong', 'xa', 'thi_tran', 'dac_khu']);
 const DISTRICT_MARKERS: ReadonlySet<MarkerType> = new Set(['quan', 'huyen', 'thi_xa', 'thanh_pho']);
@@ -335,14 +353,25 @@ interface ProvinceMatch {
 
 /** The province, which Vietnamese addresses write last. Only the end is tried: street names borrow province names. */
 function matchProvince(ix: Index, tokens: readonly Token[], end: number): ProvinceMatch | null {
-  for (let len = Math.min(ix.provinceMaxLen, end); len >= 1; len--) {
-    const nameStart = end - len;
-    const key = ix.provinces.get(join(tokens, nameStart, end));
-    if (!key) continue;
-    const marker = markerBefore(tokens, nameStart, 0);
-    if (marker && marker.type !== 'tinh' && marker.type !== 'thanh_pho') continue; // "Phường Long An"
-    if (marker?.type === 'thanh_pho' && !key.city) continue; // "TP Bắc Giang": a legacy city district
-    return { key, start: marker ? marker.start : nameStart };
+  const suffix = suffixAt(tokens, end, 0);
+  const ends: [number, Marker | null][] =
+    suffix && (suffix.type === 'tinh' || suffix.type === 'thanh_pho')
+      ? [
+          [end - 1, suffix],
+          [end, null],
+        ]
+      : [[end, null]];
+  for (const [nameEnd, after] of ends) {
+    for (let len = Math.min(ix.provinceMaxLen, nameEnd); len >= 1; len--) {
+      const nameStart = nameEnd - len;
+      const key = ix.provinces.get(join(tokens, nameStart, nameEnd));
+      if (!key) continue;
+      const marker = markerBefore(tokens, nameStart, 0) ?? after;
+      if (marker && marker.type !== 'tinh' && marker.type !== 'thanh_pho') continue; // "Phường Long An"
+      if (marker?.type === 'thanh_pho' && !key.city) continue; // "TP Bắc Giang": a legacy city district
+      const before = marker && marker !== after ? marker.start : nameStart;
+      return { key, start: before };
+    }
   }
   return null;
 }
@@ -354,8 +383,12 @@ interface Scope {
 }
 
 interface UnitMatch {
+  /** Span of the unit, type words included. */
   readonly start: number;
   readonly end: number;
+  /** Span of the name alone. */
+  readonly nameStart: number;
+  readonly nameEnd: number;
   readonly marker: Marker | null;
   readonly wards: readonly Ward[];
   readonly legacyWards: readonly LegacyWard[];
@@ -378,39 +411,59 @@ function matchUnit(
   want: 'any' | 'ward' | 'district',
   requireMarker = false,
 ): UnitMatch | null {
-  for (let len = Math.min(ix.nameMaxLen, end - floor); len >= 1; len--) {
-    const nameStart = end - len;
-    const key = join(tokens, nameStart, end);
-    const marker = markerBefore(tokens, nameStart, floor);
-    if (!marker) {
-      if (/^\d+$/.test(key)) continue; // a bare number is a house number, not "Phường 1"
-      if (requireMarker) continue;
-      // An unmarked name must stand in its own comma-separated part (or, inside a known district, at
-      // least not follow a house number or a street word): "123 Trần Hưng Đạo" is a street.
-      const before = tokens[nameStart - 1]?.w;
-      if (before !== undefined && (/^\d/.test(before) || STREET_WORDS.has(before))) continue;
-      if (!tokens[nameStart]?.sep && scope.districtIds === null) continue;
-    }
-    if (marker?.type === 'tinh') continue;
-    const wardOk = want !== 'district' && (!marker || WARD_MARKERS.has(marker.type));
-    const districtOk = want !== 'ward' && (!marker || DISTRICT_MARKERS.has(marker.type));
-    const wards = wardOk
-      ? (ix.wards.get(key) ?? []).filter((w) => scope.newCode === null || w.provinceCode === scope.newCode)
-      : [];
-    const legacyWards = wardOk
-      ? (ix.legacyWards.get(key) ?? []).filter(
-          (w) =>
-            (scope.legacyCodes === null || scope.legacyCodes.has(w.provinceCode)) &&
-            (scope.districtIds === null || scope.districtIds.has(w.district.id)),
-        )
-      : [];
-    const districts = districtOk
-      ? (ix.districts.get(key) ?? []).filter(
-          (dist) => scope.legacyCodes === null || scope.legacyCodes.has(dist.provinceCode),
-        )
-      : [];
-    if (wards.length || legacyWards.length || districts.length) {
-      return { start: marker ? marker.start : nameStart, end, marker, wards, legacyWards, districts };
+  const suffix = suffixAt(tokens, end, floor);
+  const ends: [number, Marker | null][] =
+    suffix && suffix.type !== 'tinh'
+      ? [
+          [end - 1, suffix],
+          [end, null],
+        ]
+      : [[end, null]];
+  for (const [nameEnd, after] of ends) {
+    for (let len = Math.min(ix.nameMaxLen, nameEnd - floor); len >= 1; len--) {
+      const nameStart = nameEnd - len;
+      const key = join(tokens, nameStart, nameEnd);
+      const before = markerBefore(tokens, nameStart, floor);
+      const marker = before ?? after;
+      if (!marker) {
+        if (/^\d+$/.test(key)) continue; // a bare number is a house number, not "Phường 1"
+        if (requireMarker) continue;
+        // An unmarked name must stand in its own comma-separated part (or, inside a known district, at
+        // least not follow a house number or a street word): "123 Trần Hưng Đạo" is a street.
+        const previous = tokens[nameStart - 1]?.w;
+        if (previous !== undefined && (/^\d/.test(previous) || STREET_WORDS.has(previous))) continue;
+        if (!tokens[nameStart]?.sep && scope.districtIds === null) continue;
+      }
+      if (marker?.type === 'tinh') continue;
+      const wardOk = want !== 'district' && (!marker || WARD_MARKERS.has(marker.type));
+      const districtOk = want !== 'ward' && (!marker || DISTRICT_MARKERS.has(marker.type));
+      const wards = wardOk
+        ? (ix.wards.get(key) ?? []).filter((w) => scope.newCode === null || w.provinceCode === scope.newCode)
+        : [];
+      const legacyWards = wardOk
+        ? (ix.legacyWards.get(key) ?? []).filter(
+            (w) =>
+              (scope.legacyCodes === null || scope.legacyCodes.has(w.provinceCode)) &&
+              (scope.districtIds === null || scope.districtIds.has(w.district.id)),
+          )
+        : [];
+      const districts = districtOk
+        ? (ix.districts.get(key) ?? []).filter(
+            (dist) => scope.legacyCodes === null || scope.legacyCodes.has(dist.provinceCode),
+          )
+        : [];
+      if (wards.length || legacyWards.length || districts.length) {
+        return {
+          start: before ? before.start : nameStart,
+          end,
+          nameStart,
+          nameEnd,
+          marker,
+          wards,
+          legacyWards,
+          districts,
+        };
+      }
     }
   }
   return null;
@@ -556,11 +609,8 @@ export function parseAddress(text: string): ParsedAddress {
   let legacyCands = ward ? [...ward.legacyWards] : [];
   if (ward) {
     // Folding merges "Tân Thành", "Tân Thạnh" and "Tân Thanh": text written with diacritics picks its own.
-    const nameFrom = ward.marker
-      ? tokens[ward.marker.start + markerLength(tokens, ward.marker)]
-      : tokens[ward.start];
     const written = src
-      .slice(nameFrom?.start, tokens[ward.end - 1]?.end)
+      .slice(tokens[ward.nameStart]?.start, tokens[ward.nameEnd - 1]?.end)
       .toLowerCase()
       .replace(/\s+/g, ' ');
     // Text typed without diacritics says nothing about them ("Na Hang" may be "Nà Hang"); text typed with
