@@ -19,8 +19,9 @@ import type { EventEnvelope } from '../../platform/events/outbox.js';
 import { OutboxRelay } from '../../platform/events/relay.js';
 import { WebhookFanout } from './webhook.fanout.js';
 import type { DeliveryDetailJson, DeliveryJson, WebhookJson } from './webhook.presenter.js';
+import { pruneFinished } from './webhook.repository.js';
 import type { Page } from './webhook.service.js';
-import { verifySignature } from './webhook.signature.js';
+import { sealSecret, verifySignature } from './webhook.signature.js';
 
 /**
  * Delivery end to end, on a database of its own (the relay and the dispatcher work across workspaces):
@@ -597,5 +598,52 @@ describe('auto-disable', () => {
       disabled_at: null,
       consecutive_dead: 0,
     });
+  });
+});
+
+describe('housekeeping and misconfiguration', () => {
+  it('finished deliveries and their attempts are pruned after WEBHOOK_RETENTION_DAYS; open ones stay', async () => {
+    const ws = await createWorkspace(t);
+    const { hook } = await subscribe(ws, ['account.created']);
+    await accountFor(t, ws.admin);
+    await accountFor(t, ws.admin);
+    await flush();
+    const [old, recent] = await deliveriesOf(t, ws.id, hook.id);
+    expect([old?.status, recent?.status]).toEqual(['delivered', 'delivered']);
+    await t.db.transaction(ws.id, (trx) =>
+      sql`UPDATE crm_core.crm_webhook_deliveries SET updated_at = now() - interval '31 days'
+          WHERE tenant_id = ${ws.id} AND id = ${old?.id ?? ''}`.execute(trx),
+    );
+    const pruned = await t.db.system((k) => pruneFinished(k, t.config.WEBHOOK_RETENTION_DAYS));
+    expect(pruned).toBeGreaterThanOrEqual(1);
+    expect((await deliveriesOf(t, ws.id, hook.id)).map((d) => d.id)).toEqual([recent?.id]);
+    const attempts = await t.db.read(ws.id, (db) =>
+      db
+        .selectFrom('crm_core.crm_webhook_attempts')
+        .select('delivery_id')
+        .where('tenant_id', '=', ws.id)
+        .execute(),
+    );
+    expect(attempts.map((a) => a.delivery_id)).toEqual([recent?.id]);
+  });
+
+  it('a secret sealed under a key this server lacks fails the attempt with a clear error, nothing is sent', async () => {
+    const ws = await createWorkspace(t);
+    const { hook, requests } = await subscribe(ws, ['account.created']);
+    await t.db.transaction(ws.id, (trx) =>
+      trx
+        .updateTable('crm_core.crm_webhook_subscriptions')
+        .set({ secret: sealSecret(hook.secret, 'another-deployments-key-0123456789') })
+        .where('tenant_id', '=', ws.id)
+        .where('id', '=', hook.id)
+        .execute(),
+    );
+    const res = await ws.admin.client.post<DeliveryDetailJson>(`${BASE}/${hook.id}/test`);
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('dead');
+    expect(res.body.last_error).toContain('WEBHOOK_SECRET_KEY is not set');
+    expect(requests()).toEqual([]);
+    const shown = await ws.admin.client.get<WebhookJson>(`${BASE}/${hook.id}`);
+    expect(shown.body).toMatchObject({ secret_storage: 'encrypted', secret_hint: 'whsec_…' });
   });
 });
