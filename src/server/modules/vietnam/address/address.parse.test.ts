@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   addressDataset,
@@ -516,5 +517,61 @@ describe('parseAddress: every unit of the dataset', () => {
       }
     }
     expect(wrong).toEqual([]);
+  });
+});
+
+describe('parseAddress: any text', () => {
+  // Words that drive the parser's branches, mixed with arbitrary text.
+  const vocabulary = fc.constantFrom(
+    'Phường',
+    'P.',
+    'Xã',
+    'X.',
+    'Quận',
+    'Q.',
+    'Huyện',
+    'TP.',
+    'Tỉnh',
+    'Thị trấn',
+    'Đặc khu',
+    'Ward',
+    'District',
+    'City',
+    '1',
+    '13',
+    '007',
+    'Bến Nghé',
+    'Hoàn Kiếm',
+    'Tân Thành',
+    'Gò Vấp',
+    'Hà Nội',
+    'HCM',
+    'TP.HCM',
+    'Bình Dương',
+    'Việt Nam',
+    ',',
+    ' - ',
+    '\u0301',
+  );
+  const messy = fc.oneof(
+    fc.string({ maxLength: 80 }),
+    fc
+      .array(fc.oneof(vocabulary, fc.string({ maxLength: 6 })), { maxLength: 12 })
+      .map((parts) => parts.join(' ')),
+  );
+
+  it('never throws, always answers in the published shape, and keeps the street from the text', () => {
+    fc.assert(
+      fc.property(messy, (text) => {
+        const r = parseAddress(text);
+        parsedAddressSchema.strict().parse(r);
+        expect(text.normalize('NFC')).toContain(r.street);
+        expect(r.ambiguous).toBe(r.candidates.length > 1);
+        if (r.form === 'legacy') expect(r.mapped).not.toBeNull();
+        if (r.form !== 'legacy') expect(r.mapped).toBeNull();
+        if (r.ward?.code && r.form === 'new') expect(findWard(r.ward.code)?.fullName).toBe(r.ward.name);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
