@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { optionalText, text } from '../../platform/http/fields.js';
+import { VAT_SECTOR_CODES } from './hoadon/hoadon.vat.js';
 
 /** Inputs and outputs of the Vietnamese settings: the seller profile and the VietQR receiving accounts. */
 
@@ -32,7 +33,10 @@ export const updateSettingsSchema = z.strictObject({
     .optional(),
   provider_mst: mstInput.nullable().optional(),
   payment_method: text(50).optional(),
-  vat_sector: optionalText(40),
+  /** What the workspace sells, for the dated VAT rules; one of the sector codes of the VAT-rate data. */
+  vat_sector: optionalText(40).refine((v) => v == null || VAT_SECTOR_CODES.includes(v), {
+    message: `must be one of ${VAT_SECTOR_CODES.join(', ')}`,
+  }),
   won_flow_vietqr: z.boolean().optional(),
   won_flow_invoice: z.boolean().optional(),
 });

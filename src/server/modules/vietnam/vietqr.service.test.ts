@@ -42,9 +42,13 @@ describe('VietQR collection: allow-list, first-use confirmation, deal codes (R-C
     expect(read.body).toMatchObject({ legal_name: null, invoice_series: 'TAA', version: 0 });
     expect((await rep.client.patch('/crm/v1/vn/settings', { legal_name: 'X' })).status).toBe(403);
 
-    const bad = await ws.admin.client.patch('/crm/v1/vn/settings', { invoice_series: 'ZZ1', mst: '12' });
+    const bad = await ws.admin.client.patch('/crm/v1/vn/settings', {
+      invoice_series: 'ZZ1',
+      mst: '12',
+      vat_sector: 'banana',
+    });
     expect(bad.status).toBe(422);
-    expect(bad.body.errors?.map((e) => e.field).sort()).toEqual(['invoice_series', 'mst']);
+    expect(bad.body.errors?.map((e) => e.field).sort()).toEqual(['invoice_series', 'mst', 'vat_sector']);
 
     const ok = await ws.admin.client.patch<SettingsJson>('/crm/v1/vn/settings', SELLER, {
       'if-match': '"0"',
