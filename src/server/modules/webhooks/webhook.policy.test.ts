@@ -240,7 +240,8 @@ describe('signatures', () => {
 
   it('the body is the envelope in its documented key order', () => {
     const e = envelope('deal.won', { deal: { id: DEAL } });
-    const shuffled = JSON.parse(JSON.stringify({ data: e.data, id: e.id, ...e })) as EventEnvelope;
+    const shuffled = Object.fromEntries(Object.entries(e).reverse()) as unknown as EventEnvelope;
+    expect(Object.keys(shuffled)[0]).toBe('data');
     expect(Object.keys(JSON.parse(bodyOf(shuffled)))).toEqual([
       'id',
       'type',
