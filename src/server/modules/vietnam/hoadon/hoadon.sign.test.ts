@@ -163,6 +163,44 @@ describe('signing an invoice', () => {
     ]);
   });
 
+  it('the XSD pins the shape of the signature we write', async () => {
+    const broken: Record<string, [string, RegExp]> = {
+      sha1: [signed.replace('xmldsig-more#rsa-sha256', 'xmldsig#rsa-sha1'), /SignatureMethod/],
+      'signing time without offset': [
+        signed.replace('2026-11-21T10:04:05+07:00', '2026-11-21T10:04:05'),
+        /SigningTime/,
+      ],
+      'no KeyInfo': [signed.replace(/<KeyInfo>.*<\/KeyInfo>/, ''), /KeyInfo|Object/],
+      'one reference': [
+        signed.replace(/<Reference URI="#[^"]*-seller-signing-time".*?<\/Reference>/, ''),
+        /Reference|SignedInfo/,
+      ],
+      'foreign element': [signed.replace('<Object>', '<Foo/><Object>'), /Foo/],
+      'other dsig element in the slot': [
+        unsigned.replace(
+          '<NBan/>',
+          '<NBan><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"/></NBan>',
+        ),
+        /KeyInfo/,
+      ],
+      'two signatures': [
+        signed.replace(
+          '</Signature>',
+          `</Signature>${signed.slice(signed.indexOf('<Signature '), signed.lastIndexOf('</NBan>'))}`,
+        ),
+        /Signature/,
+      ],
+    };
+    const names = Object.keys(broken);
+    const results = await validateInvoiceXmlBatch(names.map((n) => broken[n]?.[0] ?? ''));
+    results.forEach((r, i) => {
+      const name = names[i] ?? '';
+      expect(broken[name]?.[0], name).not.toBe(signed);
+      expect(r.valid, name).toBe(false);
+      expect(r.errors.join('\n'), name).toMatch(broken[name]?.[1] ?? /x/);
+    });
+  });
+
   it('any change to the invoice or the signing time breaks the signature, for both verifiers', async () => {
     const tampered = {
       amount: signed.replace('<TgTTTBSo>10268500</TgTTTBSo>', '<TgTTTBSo>10268501</TgTTTBSo>'),
