@@ -24,6 +24,10 @@ import { searchRoutes } from './modules/search/search.routes.js';
 import { apiKeyRoutes } from './modules/users/api-key.routes.js';
 import { createCredentialResolver } from './modules/users/user.credentials.js';
 import { userRoutes } from './modules/users/user.routes.js';
+import { mstRegistryFor } from './modules/vietnam/mst.service.js';
+import { vietnamRoutes } from './modules/vietnam/vietnam.routes.js';
+import { WonFlowRunner, type WonFlowRunnerOptions } from './modules/vietnam/won-flow.runner.js';
+import { enqueueCloseFlow } from './modules/vietnam/won-flow.service.js';
 import { type WebhookDispatcher, wireWebhooks } from './modules/webhooks/webhook.dispatcher.js';
 import { webhookRoutes } from './modules/webhooks/webhook.routes.js';
 import type { HostLookup } from './modules/webhooks/webhook.ssrf.js';
@@ -41,10 +45,6 @@ import { installSecurityHeaders } from './platform/http/security-headers.js';
 import { createRedis, type KeyValueStore, MemoryStore, RedisStore } from './platform/kv.js';
 import { installMetrics, installMetricsAuth } from './platform/observability/metrics.js';
 import { writeTransaction } from './platform/unit-of-work.js';
-import { mstRegistryFor } from './modules/vietnam/mst.service.js';
-import { vietnamRoutes } from './modules/vietnam/vietnam.routes.js';
-import { WonFlowRunner, type WonFlowRunnerOptions } from './modules/vietnam/won-flow.runner.js';
-import { enqueueCloseFlow } from './modules/vietnam/won-flow.service.js';
 
 export const API_PREFIX = '/crm/v1';
 
@@ -283,7 +283,10 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   await app.register(webhookRoutes(platform, webhooks), { prefix: API_PREFIX });
 
   const wonFlow = new WonFlowRunner(platform, { pollMs: config.WON_FLOW_POLL_MS, ...options.wonFlow });
-  await app.register(vietnamRoutes(platform, () => wonFlow.wake()), { prefix: API_PREFIX });
+  await app.register(
+    vietnamRoutes(platform, () => wonFlow.wake()),
+    { prefix: API_PREFIX },
+  );
   // Durable: if writing a closed deal's steps fails, the relay publishes the event again.
   bus.subscribe(
     'deal.*',
