@@ -19,7 +19,7 @@ export const SELLER = {
 
 /** Seller profile set, plus a default receiving account (confirmed unless told otherwise). */
 export async function sellerReady(
-  t: TestApp,
+  _t: TestApp,
   ws: TestWorkspace,
   opts: { confirm?: boolean; receiving?: boolean } = {},
 ): Promise<{ receiving: ReceivingAccountJson | null }> {

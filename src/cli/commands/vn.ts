@@ -40,7 +40,7 @@ export function registerVietnamCommands(program: Command): void {
         if (!url) throw new InvalidArgumentError('--registry needs MST_REGISTRY_URL');
         try {
           const rec = await new HttpMstRegistry({ url, timeoutMs: 5000 }).lookup(check.normalized);
-          registry = rec ? { status: 'found', ...rec } : { status: 'not_found' };
+          registry = rec ? { ...rec, registry_status: rec.status, status: 'found' } : { status: 'not_found' };
         } catch (e) {
           if (!(e instanceof MstRegistryUnavailableError)) throw e;
           registry = { status: 'unavailable', message: e.message };

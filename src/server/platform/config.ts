@@ -116,7 +116,9 @@ export function parseEnv(env: NodeJS.ProcessEnv): Env {
   const e = result.data;
   const problems: string[] = [];
   if (Boolean(e.HOADON_CERT_FILE) !== Boolean(e.HOADON_KEY_FILE)) {
-    problems.push('HOADON_CERT_FILE, HOADON_KEY_FILE: set both (PEM certificate and its private key) or neither');
+    problems.push(
+      'HOADON_CERT_FILE, HOADON_KEY_FILE: set both (PEM certificate and its private key) or neither',
+    );
   }
   if (e.HOADON_PKCS12_FILE && e.HOADON_CERT_FILE) {
     problems.push('HOADON_PKCS12_FILE: give either a PKCS#12 file or PEM files, not both');

@@ -28,6 +28,7 @@ import {
   loadSigningCertificate,
   type SigningCertificate,
   signInvoiceXml,
+  verifyInvoiceSignature,
 } from './hoadon/hoadon.sign.js';
 import { computeTotals } from './hoadon/hoadon.totals.js';
 import { vatRateOn } from './hoadon/hoadon.vat.js';
@@ -329,6 +330,9 @@ export async function issueInvoiceForDeal(
   const words = totals.grandTotalInWords;
   const signedAt = new Date();
   const xml = signInvoiceXml(buildInvoiceXml(doc), signer, signedAt);
+  // Run-time self-checks: our signature verifies, and the document satisfies our schema.
+  const own = verifyInvoiceSignature(xml);
+  if (!own.valid) throw new Error(`issued invoice signature does not verify: ${own.errors.join('; ')}`);
   const check = await validateInvoiceXml(xml);
   if (!check.valid) {
     // Our own document failed our own schema: a bug, never stored or sent.
@@ -571,9 +575,14 @@ export async function invoiceXml(p: AppPlatform, ctx: RequestContext, id: string
 
 export async function invoiceHtml(p: AppPlatform, ctx: RequestContext, id: string): Promise<string> {
   const row = await invoiceXml(p, ctx, id);
+  // The view shows what was issued: the amounts written in the XML, and a signature box only when the
+  // stored signature verifies now.
   const parsed = parseInvoiceXml(row.xml);
-  return renderInvoiceHtml(parsed.document, computeTotals(parsed.document), {
-    signed: { subject: row.signer_subject, signingTime: row.signed_at.toISOString() },
+  const sig = verifyInvoiceSignature(row.xml);
+  return renderInvoiceHtml(parsed.document, parsed.totals, {
+    ...(sig.valid
+      ? { signed: { subject: sig.subject ?? row.signer_subject, signingTime: row.signed_at } }
+      : {}),
   });
 }
 
