@@ -647,3 +647,27 @@ describe('housekeeping and misconfiguration', () => {
     expect(shown.body).toMatchObject({ secret_storage: 'encrypted', secret_hint: 'whsec_…' });
   });
 });
+
+describe('the running dispatcher', () => {
+  it('started, it sends what the fan-out queues without being asked (woken by the fan-out); stopped, it rests', async () => {
+    const ws = await createWorkspace(t);
+    const { hook, requests } = await subscribe(ws, ['account.created']);
+    t.webhooks.start();
+    try {
+      await accountFor(t, ws.admin);
+      await t.relay.drain(); // the fan-out queues, and wakes the dispatcher
+      const until = Date.now() + 15_000;
+      while (requests().length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+      expect(requests()).toHaveLength(1);
+      expect(verified(requests()[0] as ReceivedRequest, hook.secret)).toBe(true);
+    } finally {
+      await t.webhooks.stop();
+    }
+    // Stopped: a newly queued delivery waits for the next start (or an explicit pass).
+    await accountFor(t, ws.admin);
+    await t.relay.drain();
+    expect((await deliveriesOf(t, ws.id, hook.id)).map((d) => d.status)).toEqual(['delivered', 'pending']);
+    await t.webhooks.drain();
+    expect(requests()).toHaveLength(2);
+  });
+});
