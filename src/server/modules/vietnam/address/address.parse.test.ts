@@ -7,7 +7,7 @@ import {
   findProvince,
   findWard,
 } from './address.data.js';
-import { type ParsedAddress, parseAddress } from './address.parse.js';
+import { formatAddress, type ParsedAddress, parseAddress } from './address.parse.js';
 import { parsedAddressSchema } from './address.schema.js';
 
 /** The fields a test pins; the rest is checked where it matters. */
@@ -573,5 +573,27 @@ describe('parseAddress: any text', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('formatAddress', () => {
+  it('writes a street and a 2025 unit the way the reform names them', () => {
+    expect(formatAddress('12 Lý Tự Trọng', '26740')).toBe(
+      '12 Lý Tự Trọng, Phường Sài Gòn, Thành phố Hồ Chí Minh',
+    );
+    expect(formatAddress('  Thôn 3, ', '24169')).toBe('Thôn 3, Phường Ea Kao, Tỉnh Đắk Lắk');
+    expect(formatAddress('', '31078')).toBe('Đặc khu Phú Quốc, Tỉnh An Giang');
+    expect(formatAddress('12 Lý Tự Trọng', '99999')).toBeNull();
+  });
+
+  it('turns a legacy address into its 2025 form through the parser', () => {
+    const r = parseAddress('12 Lý Tự Trọng, P. Bến Nghé, Q.1, TP.HCM');
+    const code = r.mapped?.ward?.code;
+    expect(code && formatAddress(r.street, code)).toBe(
+      '12 Lý Tự Trọng, Phường Sài Gòn, Thành phố Hồ Chí Minh',
+    );
+    // And the 2025 form reads back as itself.
+    const again = parseAddress('12 Lý Tự Trọng, Phường Sài Gòn, Thành phố Hồ Chí Minh');
+    expect([again.form, again.ward?.code, again.street]).toEqual(['new', '26740', '12 Lý Tự Trọng']);
   });
 });

@@ -47,9 +47,10 @@ export interface ParsedAddress {
   /** What precedes the administrative units (house number, street, hamlet…), as written. */
   readonly street: string;
   /**
-   * The ward as written: a 2025 unit for form 'new', a legacy unit for form 'legacy'. Null when the name
-   * fits several units; kept when it names one 2025 unit whose name a legacy ward elsewhere also bore
-   * (then `ambiguous` is set and `candidates` holds both readings).
+   * The ward as written: a 2025 unit for form 'new', a legacy unit for form 'legacy'. Form 'new': null when
+   * the name fits several 2025 units; kept when it names one whose name a legacy ward elsewhere also bore
+   * (then `ambiguous` is set and `candidates` holds both readings). Form 'legacy': code null when the name
+   * fits several legacy wards (no district written) or the source has no legacy code for it.
    */
   readonly ward: ParsedUnit | null;
   /** The province as written (legacy province for form 'legacy'), or inferred from the ward. */
@@ -745,4 +746,16 @@ export function parseAddress(text: string): ParsedAddress {
     datasetVersion: ix.version,
     warnings,
   };
+}
+
+/**
+ * The address in its 2025 written form: "12 Lý Tự Trọng, Phường Sài Gòn, Thành phố Hồ Chí Minh". Null when
+ * the ward code is not a 2025 unit. The street is kept as given (trimmed, NFC).
+ */
+export function formatAddress(street: string, wardCode: string): string | null {
+  const ward = findWard(wardCode);
+  const province = ward ? provinceByCode(ward.provinceCode) : null;
+  if (!ward || !province) return null;
+  const s = cleanStreet(street.normalize('NFC'));
+  return [s, ward.fullName, province.fullName].filter((part) => part !== '').join(', ');
 }
