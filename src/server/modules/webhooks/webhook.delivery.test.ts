@@ -408,8 +408,12 @@ describe('what is delivered', () => {
     expect(paused.body.active).toBe(false);
     await t.webhooks.drain();
     expect(requests()).toEqual([]);
-    expect((await deliveriesOf(t, ws.id, hook.id))[0]?.status).toBe('pending');
+    // Parked: pending, with no time due while paused.
+    const [held] = await deliveries(ws, hook.id);
+    expect(held).toMatchObject({ status: 'pending', next_attempt_at: null });
     await ws.admin.client.patch(`${BASE}/${hook.id}`, { active: true });
+    const [released] = await deliveries(ws, hook.id);
+    expect(released?.next_attempt_at).not.toBeNull();
     await t.webhooks.drain();
     expect(requests()).toHaveLength(1);
   });

@@ -15,6 +15,7 @@ import {
   type ClaimedDelivery,
   claimDue,
   findWebhook,
+  holdOpenDeliveries,
   pruneFinished,
   recordAttempt,
   resetDeadStreak,
@@ -256,6 +257,7 @@ export class WebhookDispatcher {
             updated_by: null,
           });
           if (!updated) return;
+          await holdOpenDeliveries(uow.trx, tenantId, subscriptionId);
           const snapshot = webhookSnapshot(
             updated,
             hintOfStored(updated.secret, this.deps.config.WEBHOOK_SECRET_KEY),

@@ -55,7 +55,9 @@ export const hintOf = (secret: string): string => secretHint(secret);
 export const webhookEtag = (version: number): string => `"${version}"`;
 
 export function presentDelivery(row: DeliveryRow): DeliveryJson {
-  const open = row.status === 'pending' || row.status === 'failed';
+  // Parked while the webhook is paused (HELD_UNTIL): no time is due.
+  const open =
+    (row.status === 'pending' || row.status === 'failed') && row.next_attempt_at.getUTCFullYear() < 9999;
   return {
     id: row.id,
     subscription_id: row.subscription_id,

@@ -162,6 +162,34 @@ export async function cancelOpenDeliveries(
   return Number(r.numUpdatedRows);
 }
 
+/**
+ * While a subscription is paused its open deliveries are parked far in the future: the claim walks the
+ * due index in `next_attempt_at` order, and a large paused backlog must not be re-scanned on every poll.
+ */
+export const HELD_UNTIL = new Date('9999-01-01T00:00:00Z');
+
+export async function holdOpenDeliveries(db: Db, tenantId: string, subscriptionId: string): Promise<void> {
+  await db
+    .updateTable(D)
+    .set({ next_attempt_at: HELD_UNTIL, updated_at: sql`now()` })
+    .where('tenant_id', '=', tenantId)
+    .where('subscription_id', '=', subscriptionId)
+    .where('status', 'in', ['pending', 'failed'])
+    .execute();
+}
+
+/** A resumed subscription's parked deliveries are due now (the dispatcher takes them batch by batch). */
+export async function releaseHeldDeliveries(db: Db, tenantId: string, subscriptionId: string): Promise<void> {
+  await db
+    .updateTable(D)
+    .set({ next_attempt_at: sql`now()`, updated_at: sql`now()` })
+    .where('tenant_id', '=', tenantId)
+    .where('subscription_id', '=', subscriptionId)
+    .where('status', 'in', ['pending', 'failed'])
+    .where('next_attempt_at', '>=', HELD_UNTIL)
+    .execute();
+}
+
 /** Newest first; `after` = (created_at ISO, id) of the previous page's last row. */
 export async function listDeliveryRows(
   db: Db,
@@ -213,14 +241,19 @@ export async function attemptsOf(db: Db, tenantId: string, deliveryId: string): 
  * Queues a delivery again, due now. A dead letter (or a delivered message) gets one more try on top of
  * the attempts it used (max_attempts = attempts + 1); a failed one keeps its schedule's budget.
  */
-export async function requeueDelivery(db: Db, row: DeliveryRow): Promise<DeliveryRow> {
+export async function requeueDelivery(
+  db: Db,
+  row: DeliveryRow,
+  options: { held: boolean },
+): Promise<DeliveryRow> {
   const maxAttempts =
     row.status === 'failed' ? row.max_attempts : Math.max(row.max_attempts, row.attempts + 1);
   return db
     .updateTable(D)
     .set({
       status: 'pending',
-      next_attempt_at: sql`now()`,
+      // For a paused webhook it waits parked until the webhook is switched on again.
+      next_attempt_at: options.held ? HELD_UNTIL : sql`now()`,
       locked_until: null,
       max_attempts: maxAttempts,
       updated_at: sql`now()`,

@@ -29,10 +29,12 @@ import {
   cancelOpenDeliveries,
   findDelivery,
   findWebhook,
+  holdOpenDeliveries,
   insertClaimedDelivery,
   insertWebhook,
   listDeliveryRows,
   listWebhookRows,
+  releaseHeldDeliveries,
   requeueDelivery,
   updateWebhookRow,
 } from './webhook.repository.js';
@@ -224,6 +226,8 @@ export async function updateWebhook(
       updated_by: actor.userId,
     });
     if (!updated) throw conflict();
+    if (changes.active === false && current.active) await holdOpenDeliveries(uow.trx, actor.workspaceId, id);
+    if (reactivated) await releaseHeldDeliveries(uow.trx, actor.workspaceId, id);
     const after = snapshot(p, updated);
     const diff = diffRecords(before, after, DIFF_IGNORE);
     uow.audit({ action: WEBHOOK_EVENTS.updated, entityType: 'webhook', entityId: id, diff });
@@ -370,7 +374,7 @@ export async function redeliver(
         { extra: { status: current.status } },
       );
     }
-    const requeued = await requeueDelivery(uow.trx, current);
+    const requeued = await requeueDelivery(uow.trx, current, { held: !sub.active });
     uow.audit({
       action: 'webhook.delivery_requeued',
       entityType: 'webhook',
