@@ -8,8 +8,8 @@ import {
   settle,
   wonDeal,
 } from '../../../../test/factories/vietnam.js';
+import { type WebhookTestApp, webhookTestApp } from '../../../../test/factories/webhooks.js';
 import { addMember, createWorkspace, type TestWorkspace } from '../../../../test/factories.js';
-import { type TestApp, testApp } from '../../../../test/helpers.js';
 import { verifyInvoiceSignature } from './hoadon/hoadon.sign.js';
 import { parseInvoiceXml } from './hoadon/hoadon.xml.js';
 import { validateInvoiceXml } from './hoadon/hoadon.xsd.js';
@@ -18,10 +18,11 @@ import type { InvoiceJson } from './invoice.service.js';
 const INSUFFICIENT_PRIVILEGE = '42501';
 
 describe('hóa đơn: issuing, numbering, immutability, corrections', () => {
-  let t: TestApp;
+  // A database of its own: the relay and the flow runner work across workspaces (other files' rows too).
+  let t: WebhookTestApp;
 
   beforeAll(async () => {
-    t = await testApp();
+    t = await webhookTestApp();
   });
   afterAll(async () => {
     await t.close();

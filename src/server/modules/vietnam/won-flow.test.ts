@@ -1,9 +1,10 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closableDeal, sellerReady, settle, topicsOf, wonDeal } from '../../../../test/factories/vietnam.js';
+import { Receiver, type WebhookTestApp, webhookTestApp } from '../../../../test/factories/webhooks.js';
 import { addMember, createWorkspace, type TestWorkspace } from '../../../../test/factories.js';
-import { type TestApp, testApp } from '../../../../test/helpers.js';
 import type { DealJson } from '../deals/deal.presenter.js';
+import { verifySignature } from '../webhooks/webhook.signature.js';
 import type { FlowStep } from './vietnam.table.js';
 import { decodeVietQr } from './vietqr/vietqr.codec.js';
 import { WonFlowRunner } from './won-flow.runner.js';
@@ -17,10 +18,11 @@ interface FlowJson {
 const statusOf = (f: FlowJson) => Object.fromEntries(f.steps.map((s) => [s.step, s.status]));
 
 describe('the deal-won flow (seed flow 3)', () => {
-  let t: TestApp;
+  // A database of its own: the relay and the flow runner work across workspaces (other files' rows too).
+  let t: WebhookTestApp;
 
   beforeAll(async () => {
-    t = await testApp();
+    t = await webhookTestApp();
   });
   afterAll(async () => {
     await t.close();
@@ -252,5 +254,50 @@ describe('the deal-won flow (seed flow 3)', () => {
     const id = mine.body.data[0]?.id;
     expect((await other.admin.client.get(`/crm/v1/invoices/${id}`)).status).toBe(404);
     expect((await other.admin.client.get(`/crm/v1/invoices/${id}/xml`)).status).toBe(404);
+  });
+
+  it('reaches INV, PROJ and BRAIN as signed webhooks', async () => {
+    const receiver = await Receiver.start();
+    try {
+      const ws = await createWorkspace(t);
+      await sellerReady(t, ws);
+      const hook = await ws.admin.client.post<{ id: string; secret: string }>('/crm/v1/webhooks', {
+        url: Object.assign(new URL(receiver.url), { pathname: '/cyberos', search: '' }).toString(),
+        event_types: ['invoice.issued', 'engagement.requested', 'deal.closed', 'deal.win_loss_recorded'],
+      });
+      expect(hook.status, hook.raw).toBe(201);
+      const deal = await wonDeal(t, ws);
+      for (let i = 0; i < 5; i++) {
+        await settle(t);
+        await t.webhooks.drain();
+      }
+      const got = receiver.requests.filter((r) => r.url.startsWith('/cyberos'));
+      const types = got.map((r) => (JSON.parse(r.body) as { type: string }).type).sort();
+      expect(types).toEqual([
+        'deal.closed',
+        'deal.win_loss_recorded',
+        'engagement.requested',
+        'invoice.issued',
+      ]);
+      for (const r of got) {
+        const h = (n: string) => String(r.headers[n] ?? '');
+        expect(
+          verifySignature({
+            secret: hook.body.secret,
+            header: h('webhook-signature'),
+            timestamp: h('webhook-timestamp'),
+            body: r.body,
+          }),
+        ).toBe(true);
+      }
+      const invoice = got.find((r) => r.body.includes('"invoice.issued"'));
+      expect(JSON.parse(invoice?.body ?? '{}').data.invoice).toMatchObject({
+        deal_id: deal.id,
+        number: 1,
+        status: 'issued',
+      });
+    } finally {
+      await receiver.close();
+    }
   });
 });
