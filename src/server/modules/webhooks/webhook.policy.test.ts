@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../platform/events/outbox.js';
 import { bodyOf } from './webhook.dispatcher.js';
+import { redactUrl } from './webhook.events.js';
 import {
   afterFailure,
   dealReferences,
@@ -79,6 +80,14 @@ describe('which events reach which subscription', () => {
     });
     expect(parsed.event_types).toEqual(['deal.*']);
     expect(parsed.active).toBe(true);
+  });
+});
+
+describe('redactUrl', () => {
+  it('drops the query (often a token) and fragment, keeps where it points', () => {
+    expect(redactUrl('https://hooks.example.com/crm?token=abc&x=1')).toBe('https://hooks.example.com/crm?…');
+    expect(redactUrl('https://hooks.example.com:8443/a/b')).toBe('https://hooks.example.com:8443/a/b');
+    expect(redactUrl('not a url')).toBe('(invalid URL)');
   });
 });
 
