@@ -106,9 +106,8 @@ describe('POST /webhooks', () => {
     expect(JSON.stringify(events)).not.toContain(hook.secret.slice(6));
     // Events reach internal consumers beyond admins: the receiver's token in the query is not in them.
     expect(JSON.stringify(events)).not.toContain('token=abc');
-    expect((events[0]?.payload as unknown as { data: { webhook: { url: string } } }).data.webhook.url).toBe(
-      'https://hooks.example.com/crm?…',
-    );
+    const created = events[0]?.payload as unknown as { data: { webhook: { url: string } } } | undefined;
+    expect(created?.data.webhook.url).toBe('https://hooks.example.com/crm?…');
     const audit = await auditOf(ws, hook.id);
     expect(audit.map((a) => a.action)).toEqual(['webhook.created']);
     expect(audit[0]?.diff.url).toEqual({ from: null, to: 'https://hooks.example.com/crm?token=abc' });
