@@ -1,55 +1,47 @@
-import pino from 'pino';
+import { buildApp } from './app.js';
 import type { DB } from './db.js';
-import { wireWebhooks } from './modules/webhooks/webhook.dispatcher.js';
 import { createDatabase, databaseOptions } from './platform/db/database.js';
 import { migrationsCurrent } from './platform/db/migrate.js';
-import { InProcessBus } from './platform/events/bus.js';
-import { OutboxRelay } from './platform/events/relay.js';
 import { Housekeeping } from './platform/jobs/housekeeping.js';
 import { loadConfigOrExit, onShutdownSignal, runMain } from './platform/process.js';
-import { writeTransaction } from './platform/unit-of-work.js';
 
 /**
- * Background entry: the outbox relay and housekeeping, separate from the HTTP server. Run it with
- * OUTBOX_RELAY=off on the servers. Several workers may run at once (claims use SKIP LOCKED).
+ * Background entry: the outbox relay, its consumers (webhook fan-out and dispatcher, ADR 0014; the won
+ * flow's step writer and runner, ADR 0015) and housekeeping, apart from the HTTP servers (run those with
+ * OUTBOX_RELAY=off). Several workers may run at once (every claim uses SKIP LOCKED with a lease).
  *
- * With the in-process bus the consumers live here: the webhook fan-out and dispatcher (ADR 0014); the
- * WebSocket fan-out arrives with the NATS bus.
+ * It builds the same application as the server (so consumers are wired exactly alike) but never listens.
  * PGlite is single-process: on PGlite use the inline relay of `npm start` instead.
  */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const log = pino({ level: config.LOG_LEVEL });
   if (!config.DATABASE_URL) {
-    log.error(
+    console.error(
       'the worker needs DATABASE_URL (PostgreSQL); with embedded PGlite the server runs the relay in-process',
     );
     process.exit(78);
   }
   const db = await createDatabase<DB>(databaseOptions(config));
   if (!(await migrationsCurrent(db))) {
-    log.error('migrations are not current; run `npm run migrate` first');
+    console.error('migrations are not current; run `npm run migrate` first');
     process.exit(1);
   }
-  const bus = new InProcessBus((err, event) => log.error({ err, eventId: event.id }, 'event handler failed'));
-  const relay = new OutboxRelay(db, bus, { pollMs: config.OUTBOX_POLL_MS, log });
-  // The webhook fan-out subscribes to every event (durable: a failed insert makes the relay retry it),
-  // and the dispatcher sends what it queued.
-  const webhooks = wireWebhooks(
-    { db, config, log, write: (ctx, fn) => writeTransaction(db, ctx, fn, () => relay.wake()) },
-    bus,
-  );
+  const { app, relay, webhooks, wonFlow } = await buildApp({ config, db });
+  const log = app.log;
   const housekeeping = new Housekeeping(db, 10 * 60_000, (err) => log.warn({ err }, 'housekeeping failed'));
   relay.start();
-  webhooks.dispatcher.start();
+  webhooks.start();
+  wonFlow.start();
   housekeeping.start();
-  log.info({ pollMs: config.OUTBOX_POLL_MS }, 'worker started: outbox relay and housekeeping');
+  log.info(
+    { pollMs: config.OUTBOX_POLL_MS },
+    'worker started: outbox relay, webhook dispatcher, won-flow runner, housekeeping',
+  );
 
   onShutdownSignal(async (signal) => {
-    log.info({ signal, published: relay.published }, 'worker stopping');
+    log.info({ signal, published: relay.published, steps: wonFlow.executed }, 'worker stopping');
     housekeeping.stop();
-    await relay.stop();
-    await webhooks.dispatcher.stop();
+    await app.close(); // stops the runner, the dispatcher and the relay (onClose hook)
     await db.destroy();
   });
 }

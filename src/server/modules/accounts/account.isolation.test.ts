@@ -48,7 +48,7 @@ beforeAll(async () => {
     industry: 'Logistics',
     country: 'VN',
     domains: ['saomai.vn'],
-    vn_mst: '0312345678',
+    vn_mst: '0312273838',
   };
   aLive = await accountFor(t, a.admin, { name: SHARED_NAME, ...same });
   aUnowned = await accountFor(t, a.admin, { name: `${SHARED_NAME} Unowned`, ...same, owner_id: null });
@@ -146,7 +146,7 @@ describe.each([
       'q=sao%20mai&owner_id=none',
       `q=${encodeURIComponent(`${SHARED_NAME} Unowned`)}`,
       'q=saomai.vn',
-      'q=0312345678',
+      'q=0312273838',
       'q=cong',
     ];
     for (const query of queries) {

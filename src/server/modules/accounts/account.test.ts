@@ -175,7 +175,7 @@ describe('create', () => {
       legal_type: 'jsc',
       lifecycle: 'customer',
       size: '51-200',
-      vn_mst: '0101234567',
+      vn_mst: '0101248141',
       industry: 'Logistics',
       addresses: [{ street: '1 Lê Lợi', province: 'TP Hồ Chí Minh' }],
       custom_fields: { tier: 'gold', seats: 12 },
@@ -201,7 +201,7 @@ describe('create', () => {
       legal_type: 'jsc',
       lifecycle: 'customer',
       size: '51-200',
-      vn_mst: '0101234567',
+      vn_mst: '0101248141',
     });
   });
 

@@ -6,7 +6,8 @@ import type { channelResponseSchema, contactResponseSchema } from './contact.sch
 import type { ContactChannelRow, ContactRow } from './contact.table.js';
 
 export type ContactJson = z.infer<typeof contactResponseSchema>;
-export type ContactSnapshot = Omit<ContactJson, 'abilities'>;
+/** Events and audit carry the stored fields; derived ones (abilities, salutation_display) are for readers. */
+export type ContactSnapshot = Omit<ContactJson, 'abilities' | 'salutation_display'>;
 export type ContactChannelJson = z.infer<typeof channelResponseSchema>;
 
 /** A contact in a few fields, for other modules' responses (deal contacts, search hits, timelines). */
@@ -14,6 +15,8 @@ export interface ContactSummary {
   id: string;
   display_name: string;
   call_name: string | null;
+  /** "Chị Lan": how to name the contact wherever it appears. */
+  salutation_display: string;
   title: string | null;
   account_id: string | null;
   buying_role: ContactRow['buying_role'];
@@ -54,7 +57,6 @@ export function contactSnapshot(row: ContactRow, channels: readonly ContactChann
     call_name: row.call_name,
     salutation: row.salutation,
     salutation_source: row.salutation_source,
-    salutation_display: salutationDisplay(row.salutation, row.call_name, row.display_name),
     gender: row.gender,
     birth_year: row.birth_year,
     title: row.title,
@@ -83,7 +85,11 @@ export function presentContact(
   channels: readonly ContactChannelRow[],
   actor: Actor,
 ): ContactJson {
-  return { ...contactSnapshot(row, channels), abilities: contactAbilities(actor, row) };
+  return {
+    ...contactSnapshot(row, channels),
+    salutation_display: salutationDisplay(row.salutation, row.call_name, row.display_name),
+    abilities: contactAbilities(actor, row),
+  };
 }
 
 function primaryValue(
@@ -100,6 +106,7 @@ export function contactSummary(row: ContactRow, channels: readonly ContactChanne
     id: row.id,
     display_name: row.display_name,
     call_name: row.call_name,
+    salutation_display: salutationDisplay(row.salutation, row.call_name, row.display_name),
     title: row.title,
     account_id: row.account_id,
     buying_role: row.buying_role,

@@ -137,7 +137,10 @@ describe('create', () => {
       call_name: 'Lan',
       first_name: 'Thị Lan',
       last_name: 'Nguyễn',
-      salutation: null,
+      // Filled by the Vietnamese salutation rule (middle name Thị): "Chị Lan".
+      salutation: 'chi',
+      salutation_source: 'auto',
+      salutation_display: 'Chị Lan',
       title: 'Giám đốc',
       buying_role: 'decision_maker',
       is_primary: false,
