@@ -1,10 +1,11 @@
 import { sql } from 'kysely';
 import type { AppPlatform } from '../../db.js';
+import { Poller } from '../../platform/jobs/poller.js';
 import type { FlowStep } from './vietnam.table.js';
 import { executeStep, type StepFault } from './won-flow.service.js';
 
 /**
- * Works off due won-flow steps, like the outbox relay: claims a batch across workspaces as crm_system
+ * Works off due won-flow steps, like the outbox relay (and on the same Poller loop): claims a batch across workspaces as crm_system
  * (`FOR UPDATE SKIP LOCKED`, lease in `locked_until`), commits the claim, then executes each step in
  * its own workspace transaction (won-flow.service.ts executeStep). Several runners (processes) may run
  * at once; a runner that dies leaves leases that expire, and the steps are claimed again. Steps of one
@@ -27,14 +28,9 @@ interface Claimed {
 
 export class WonFlowRunner {
   readonly #batch: number;
-  readonly #pollMs: number;
   readonly #lease: number;
   readonly #fault: StepFault | undefined;
-  #timer: NodeJS.Timeout | null = null;
-  #stopped = true;
-  #running = false;
-  #again = false;
-  #current: Promise<unknown> | null = null;
+  readonly #poller: Poller;
   executed = 0;
 
   constructor(
@@ -42,9 +38,13 @@ export class WonFlowRunner {
     options: WonFlowRunnerOptions = {},
   ) {
     this.#batch = options.batchSize ?? 20;
-    this.#pollMs = options.pollMs ?? 1000;
     this.#lease = options.leaseSeconds ?? 120;
     this.#fault = options.fault;
+    this.#poller = new Poller(() => this.runOnce(), {
+      pollMs: options.pollMs ?? 1000,
+      batchSize: this.#batch,
+      onError: (err) => p.log.error({ err }, 'won-flow runner pass failed'),
+    });
   }
 
   /** Claims and runs one batch; returns how many steps it ran. */
@@ -87,49 +87,15 @@ export class WonFlowRunner {
   }
 
   start(): void {
-    if (!this.#stopped) return;
-    this.#stopped = false;
-    this.#schedule(0);
+    this.#poller.start();
   }
 
+  /** Asks for an immediate pass (a deal was closed, or a setting that blocked steps changed). */
   wake(): void {
-    if (this.#stopped) return;
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#schedule(0);
-  }
-
-  #schedule(ms: number): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.#tick(), ms);
-    this.#timer.unref();
-  }
-
-  async #tick(): Promise<void> {
-    if (this.#stopped || this.#running) return;
-    this.#running = true;
-    let n = 0;
-    try {
-      this.#current = this.runOnce();
-      n = (await this.#current) as number;
-    } catch (error) {
-      this.p.log.error({ err: error }, 'won-flow runner pass failed');
-    } finally {
-      this.#running = false;
-      this.#current = null;
-    }
-    if (this.#stopped) return;
-    const again = this.#again || n === this.#batch;
-    this.#again = false;
-    this.#schedule(again ? 0 : this.#pollMs);
+    this.#poller.wake();
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.#current?.catch(() => {});
+    await this.#poller.stop();
   }
 }

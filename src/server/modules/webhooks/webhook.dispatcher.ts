@@ -5,6 +5,7 @@ import type { Config } from '../../platform/config.js';
 import type { EventBus } from '../../platform/events/bus.js';
 import type { EventEnvelope } from '../../platform/events/outbox.js';
 import { newId } from '../../platform/ids.js';
+import { Poller } from '../../platform/jobs/poller.js';
 import type { RequestContext, UnitOfWork } from '../../platform/unit-of-work.js';
 import { webhookDisabled } from './webhook.events.js';
 import { WebhookFanout } from './webhook.fanout.js';
@@ -100,11 +101,7 @@ export class WebhookDispatcher {
   readonly #batchSize: number;
   readonly #leaseSeconds: number;
   readonly #policy: TargetPolicy;
-  #timer: NodeJS.Timeout | null = null;
-  #running = false;
-  #stopped = true;
-  #wakeRequested = false;
-  #current: Promise<unknown> | null = null;
+  readonly #poller: Poller;
   #lastCleanup = 0;
   delivered = 0;
   failed = 0;
@@ -114,6 +111,11 @@ export class WebhookDispatcher {
     // Longer than a send can take, so a live dispatcher never loses its claim mid-send.
     this.#leaseSeconds = Math.ceil(deps.config.WEBHOOK_TIMEOUT_MS / 1000) + 30;
     this.#policy = targetPolicy(deps.config);
+    this.#poller = new Poller(() => this.runOnce(), {
+      pollMs: deps.config.WEBHOOK_POLL_MS,
+      batchSize: this.#batchSize,
+      onError: (err) => deps.log?.error({ err }, 'webhook dispatcher pass failed'),
+    });
   }
 
   get leaseSeconds(): number {
@@ -301,51 +303,16 @@ export class WebhookDispatcher {
   }
 
   start(): void {
-    if (!this.#stopped) return;
-    this.#stopped = false;
-    this.#schedule(0);
+    this.#poller.start();
   }
 
   /** Asks for an immediate pass (the fan-out queued deliveries). */
   wake(): void {
-    if (this.#stopped) return;
-    if (this.#running) {
-      this.#wakeRequested = true;
-      return;
-    }
-    this.#schedule(0);
-  }
-
-  #schedule(ms: number): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.#tick(), ms);
-    this.#timer.unref();
-  }
-
-  async #tick(): Promise<void> {
-    if (this.#stopped || this.#running) return;
-    this.#running = true;
-    let n = 0;
-    try {
-      this.#current = this.runOnce();
-      n = (await this.#current) as number;
-    } catch (error) {
-      this.deps.log?.error({ err: error }, 'webhook dispatcher pass failed');
-    } finally {
-      this.#running = false;
-      this.#current = null;
-    }
-    if (this.#stopped) return;
-    const again = this.#wakeRequested || n === this.#batchSize;
-    this.#wakeRequested = false;
-    this.#schedule(again ? 0 : this.deps.config.WEBHOOK_POLL_MS);
+    this.#poller.wake();
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.#current?.catch(() => {});
+    await this.#poller.stop();
   }
 }
 

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { sql } from 'kysely';
 import type { Database } from '../db/database.js';
+import { Poller } from '../jobs/poller.js';
 import type { EventBus } from './bus.js';
 import type { EventEnvelope } from './outbox.js';
 
@@ -35,11 +36,7 @@ interface ClaimedRow {
 export class OutboxRelay<DB> {
   readonly #opts: Required<Omit<RelayOptions, 'log'>>;
   readonly #log: RelayOptions['log'];
-  #timer: NodeJS.Timeout | null = null;
-  #running = false;
-  #stopped = true;
-  #wakeRequested = false;
-  #current: Promise<unknown> | null = null;
+  readonly #poller: Poller;
   #lastCleanup = 0;
   published = 0;
 
@@ -56,6 +53,11 @@ export class OutboxRelay<DB> {
       retainPublishedHours: options.retainPublishedHours ?? 24 * 7,
     };
     this.#log = options.log;
+    this.#poller = new Poller(() => this.runOnce(), {
+      pollMs: this.#opts.pollMs,
+      batchSize: this.#opts.batchSize,
+      onError: (err) => this.#log?.error({ err }, 'outbox relay pass failed'),
+    });
   }
 
   /** Claims one batch, publishes it, marks the outcome. Returns how many were published. */
@@ -138,50 +140,15 @@ export class OutboxRelay<DB> {
   }
 
   start(): void {
-    if (!this.#stopped) return;
-    this.#stopped = false;
-    this.#schedule(0);
+    this.#poller.start();
   }
 
   /** Asks for an immediate pass (called after a local commit that wrote events: low latency). */
   wake(): void {
-    if (this.#stopped) return;
-    if (this.#running) {
-      this.#wakeRequested = true;
-      return;
-    }
-    this.#schedule(0);
-  }
-
-  #schedule(ms: number): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.#tick(), ms);
-    this.#timer.unref();
-  }
-
-  async #tick(): Promise<void> {
-    if (this.#stopped || this.#running) return;
-    this.#running = true;
-    let n = 0;
-    try {
-      this.#current = this.runOnce();
-      n = (await this.#current) as number;
-    } catch (error) {
-      this.#log?.error({ err: error }, 'outbox relay pass failed');
-    } finally {
-      this.#running = false;
-      this.#current = null;
-    }
-    if (this.#stopped) return;
-    const again = this.#wakeRequested || n === this.#opts.batchSize;
-    this.#wakeRequested = false;
-    this.#schedule(again ? 0 : this.#opts.pollMs);
+    this.#poller.wake();
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.#current?.catch(() => {});
+    await this.#poller.stop();
   }
 }
