@@ -61,6 +61,33 @@ describe('Idempotency-Key', () => {
       ws = await createWorkspace(t);
     });
 
+    it('never stores a secret shown once: a replay answers the shape with the secret null', async () => {
+      const c = ws.admin.client;
+      const body = { name: 'ci', scopes: ['crm.read'] };
+      const first = await c.post<{ token: string; api_key: { id: string } }>('/crm/v1/api-keys', body, {
+        'idempotency-key': 'key-with-secret',
+      });
+      expect(first.status).toBe(201);
+      expect(first.body.token).toMatch(/^crm_sk_/);
+      const stored = await t.db.read(ws.id, (k) =>
+        sql<{ response_body: string }>`SELECT response_body FROM crm_core.crm_idempotency_keys
+          WHERE key = 'key-with-secret'`.execute(k),
+      );
+      expect(stored.rows[0]?.response_body).not.toContain(first.body.token);
+      const again = await c.post<{
+        token: string | null;
+        api_key: { id: string };
+        secrets_redacted: boolean;
+      }>('/crm/v1/api-keys', body, { 'idempotency-key': 'key-with-secret' });
+      expect(again.status).toBe(201);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.body).toMatchObject({
+        token: null,
+        secrets_redacted: true,
+        api_key: { id: first.body.api_key.id },
+      });
+    });
+
     it('replays the same status, body and headers for the same key and body, creating one account', async () => {
       const c = ws.admin.client;
       const before = await total(c);

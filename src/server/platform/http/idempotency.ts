@@ -40,6 +40,46 @@ interface StoredKey {
   expires_at: Date;
 }
 
+/**
+ * Names of response fields that hold a secret shown once (API-key tokens, webhook signing secrets,
+ * invitation tokens, session tokens). They are never written to the idempotency store: a replay answers
+ * the same status and shape with these fields null (and `secrets_redacted: true`), so a client that lost
+ * the original response rotates the secret instead of reading it back from the database.
+ */
+const SECRET_FIELDS = new Set(['token', 'secret', 'access_token', 'refresh_token', 'password']);
+
+export function redactSecrets(body: string | null): string {
+  if (!body) return '';
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return body;
+  }
+  let found = false;
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) {
+        if (SECRET_FIELDS.has(k) && typeof x === 'string') {
+          found = true;
+          out[k] = null;
+        } else out[k] = walk(x);
+      }
+      return out;
+    }
+    return v;
+  };
+  const redacted = walk(json);
+  if (!found) return body;
+  return JSON.stringify(
+    redacted !== null && typeof redacted === 'object' && !Array.isArray(redacted)
+      ? { ...redacted, secrets_redacted: true }
+      : redacted,
+  );
+}
+
 export function installIdempotency<DB>(app: FastifyInstance, db: Database<DB>, ttlSeconds: number): void {
   app.decorateRequest('idempotency', null);
 
@@ -170,6 +210,7 @@ export function installIdempotency<DB>(app: FastifyInstance, db: Database<DB>, t
       );
       return payload;
     }
+    const stored = redactSecrets(payload as string | null);
     const headers: Record<string, string> = {};
     for (const h of REPLAYED_HEADERS) {
       const v = reply.getHeader(h);
@@ -177,7 +218,7 @@ export function installIdempotency<DB>(app: FastifyInstance, db: Database<DB>, t
     }
     await db.read(id.workspaceId, (k) =>
       sql`UPDATE crm_core.crm_idempotency_keys
-          SET status = 'completed', response_status = ${reply.statusCode}, response_body = ${(payload as string | null) ?? ''},
+          SET status = 'completed', response_status = ${reply.statusCode}, response_body = ${stored},
               response_headers = ${jsonb(headers)}, locked_until = NULL
           WHERE tenant_id = ${id.workspaceId} AND principal_id = ${id.principalId} AND key = ${id.key}`.execute(
         k,
