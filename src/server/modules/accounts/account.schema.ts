@@ -51,6 +51,19 @@ export const addressSchema = z.strictObject({
   province: optionalText(LIMITS.shortText).default(null),
   country: countrySchema.default('VN'),
   postal_code: optionalText(16).default(null),
+  /**
+   * Official code of the 2025 ward/commune (Vietnamese addresses). Filled by the server from the written
+   * parts; send it to choose among the candidates of an ambiguous address (null: read the text again).
+   */
+  ward_code: z
+    .string()
+    .trim()
+    .regex(/^\d{5}$/, 'must be the 5-digit code of a 2025 ward or commune')
+    .nullable()
+    .optional(),
+  /** Filled by the server (read back as you got it, ignored on input). */
+  province_code: z.string().nullable().optional(),
+  dataset_version: z.string().nullable().optional(),
 });
 
 const websiteSchema = z

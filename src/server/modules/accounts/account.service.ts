@@ -7,6 +7,7 @@ import { AppError, fieldError } from '../../platform/errors.js';
 import { decodeCursor, encodeCursor, invalidCursor } from '../../platform/http/cursor.js';
 import { newId } from '../../platform/ids.js';
 import type { RequestContext } from '../../platform/unit-of-work.js';
+import { withUnitCodes } from '../vietnam/address.service.js';
 import {
   type AccountMstFields,
   accountMstFields,
@@ -79,6 +80,7 @@ export async function createAccount(
     vn_mst: input.vn_mst ?? null,
     name: input.name,
   });
+  const addressed = withUnitCodes(input.addresses);
   const row = await withOwnerCheck(() =>
     p.write(ctx, async (uow) => {
       const created = await insertAccount(uow.trx, {
@@ -96,7 +98,7 @@ export async function createAccount(
         country: input.country ?? null,
         phone: input.phone ?? null,
         email: input.email ?? null,
-        addresses: jsonb(input.addresses),
+        addresses: jsonb(addressed.addresses),
         lifecycle: input.lifecycle,
         lead_source: input.lead_source ?? null,
         description: input.description ?? null,
@@ -117,11 +119,13 @@ export async function createAccount(
       return created;
     }),
   );
-  return withWarnings(presentAccount(row, actor), mst.warnings);
+  return withWarnings(presentAccount(row, actor), [...mst.warnings, ...addressed.warnings]);
 }
 
-const withWarnings = (json: AccountJson, warnings: AccountMstFields['warnings']): AccountJson =>
-  warnings.length > 0 ? { ...json, warnings } : json;
+const withWarnings = (
+  json: AccountJson,
+  warnings: ReadonlyArray<{ code: string; field: string; message: string }>,
+): AccountJson => (warnings.length > 0 ? { ...json, warnings: [...warnings] } : json);
 
 /**
  * The MST fields an update stores, when it touches the MST or the country: the account as it will be
@@ -289,15 +293,17 @@ export async function updateAccount(
   const { version: bodyVersion, ...rest } = input;
   const expected = ifMatchVersion ?? bodyVersion;
   const mst = await mstForUpdate(p, ctx, id, input);
+  const addressed = rest.addresses ? withUnitCodes(rest.addresses) : null;
   const changes = mst
     ? {
         ...rest,
+        ...(addressed ? { addresses: addressed.addresses } : {}),
         vn_mst: mst.vn_mst,
         mst_status: mst.mst_status,
         mst_checked_at: mst.mst_checked_at,
         ...(mst.name ? { name: mst.name } : {}),
       }
-    : rest;
+    : { ...rest, ...(addressed ? { addresses: addressed.addresses } : {}) };
   const row = await withOwnerCheck(() =>
     p.write(ctx, async (uow) => {
       const current = await loadForWrite(uow, ctx, id, expected);
@@ -352,7 +358,7 @@ export async function updateAccount(
       return updated;
     }),
   );
-  return withWarnings(presentAccount(row, actor), mst?.warnings ?? []);
+  return withWarnings(presentAccount(row, actor), [...(mst?.warnings ?? []), ...(addressed?.warnings ?? [])]);
 }
 
 export async function deleteAccount(

@@ -10,6 +10,10 @@ export interface AccountAddress {
   province: string | null;
   country: string;
   postal_code: string | null;
+  /** 2025 unit codes (Vietnamese addresses), filled on write; absent on rows written before them. */
+  ward_code?: string | null;
+  province_code?: string | null;
+  dataset_version?: string | null;
 }
 
 /** jsonb: read as T, written only through platform/db/sql.ts `jsonb()` (drivers disagree on JSON params). */

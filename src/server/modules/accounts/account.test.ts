@@ -194,6 +194,10 @@ describe('create', () => {
         province: 'TP Hồ Chí Minh',
         country: 'VN',
         postal_code: null,
+        // The 2025 units: the province is recognised, the ward is missing (a warning says so).
+        ward_code: null,
+        province_code: '79',
+        dataset_version: expect.stringMatching(/^vn-2025-07-01\//),
       },
     ]);
     expect(res.body.custom_fields).toEqual({ tier: 'gold', seats: 12 });

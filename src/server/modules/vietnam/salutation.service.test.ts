@@ -102,3 +102,73 @@ describe('salutations on contacts, /vn/salutation and /vn/address/parse', () => 
     expect((await c.post('/crm/v1/vn/address/parse', { text: '' })).status).toBe(422);
   });
 });
+
+describe('Vietnamese account addresses carry the 2025 unit codes', () => {
+  let t: TestApp;
+  let ws: TestWorkspace;
+  beforeAll(async () => {
+    t = await testApp();
+    ws = await createWorkspace(t);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  interface Addr {
+    ward: string | null;
+    ward_code: string | null;
+    province_code: string | null;
+    dataset_version: string | null;
+  }
+  type Acc = {
+    id: string;
+    addresses: Addr[];
+    warnings?: Array<{ code: string; field: string; message: string }>;
+  };
+
+  it('reads legacy and new addresses, lets a person pick among candidates, refuses unknown codes', async () => {
+    const c = ws.admin.client;
+    const legacy = await c.post<Acc>('/crm/v1/accounts', {
+      name: 'Công ty Bến Nghé',
+      legal_type: 'llc',
+      country: 'VN',
+      addresses: [{ street: '12 Lý Tự Trọng', ward: 'P. Bến Nghé', district: 'Q.1', province: 'TP.HCM' }],
+    });
+    expect(legacy.status, legacy.raw).toBe(201);
+    expect(legacy.body.addresses[0]).toMatchObject({
+      ward_code: expect.stringMatching(/^\d{5}$/),
+      province_code: '79',
+    });
+
+    const fresh = await c.post<Acc>('/crm/v1/accounts', {
+      name: 'Công ty Hoàn Kiếm',
+      legal_type: 'llc',
+      country: 'VN',
+      addresses: [{ street: 'Số 1 Đinh Tiên Hoàng', ward: 'Phường Hoàn Kiếm', province: 'Hà Nội' }],
+    });
+    expect(fresh.body.addresses[0]).toMatchObject({ ward_code: '00070', province_code: '01' });
+    expect(fresh.body.warnings).toBeUndefined();
+
+    const picked = await c.patch<Acc>(`/crm/v1/accounts/${fresh.body.id}`, {
+      addresses: [
+        { street: 'Số 1 Đinh Tiên Hoàng', ward: 'Phường Ba Đình', province: 'Hà Nội', ward_code: '00004' },
+      ],
+    });
+    expect(picked.status, picked.raw).toBe(200);
+    expect(picked.body.addresses[0]).toMatchObject({ ward_code: '00004', province_code: '01' });
+
+    const unknown = await c.patch(`/crm/v1/accounts/${fresh.body.id}`, {
+      addresses: [{ street: 'x', province: 'Hà Nội', ward_code: '99999' }],
+    });
+    expect(unknown.status).toBe(422);
+    expect(unknown.body.errors?.[0]?.field).toBe('addresses.0.ward_code');
+
+    const foreign = await c.post<Acc>('/crm/v1/accounts', {
+      name: 'Acme SG',
+      legal_type: 'other',
+      country: 'SG',
+      addresses: [{ street: '1 Harbourfront Walk', province: 'Singapore', country: 'SG' }],
+    });
+    expect(foreign.body.addresses[0]).toMatchObject({ ward_code: null, province_code: null });
+  });
+});
