@@ -35,5 +35,9 @@ export interface MstRegistryRecord {
 }
 
 export interface MstRegistryLookup {
-  lookup(mst: string): Promise<{ record: MstRegistryRecord | null; cached: boolean; fetchedAt: string }>;
+  /** `refresh` skips the cache (a person's "check again"); the fresh answer replaces the cached one. */
+  lookup(
+    mst: string,
+    opts?: { refresh?: boolean },
+  ): Promise<{ record: MstRegistryRecord | null; cached: boolean; fetchedAt: string }>;
 }

@@ -441,7 +441,8 @@ export async function validateAccountMst(
   if (!current.vn_mst) {
     throw fieldError(['vn_mst'], 'required', 'The account has no MST to validate; set vn_mst first');
   }
-  const v = await verifyMst(p.mstRegistry, current.vn_mst, current.name);
+  // A person asked to check again: ask the registry itself, not the cache.
+  const v = await verifyMst(p.mstRegistry, current.vn_mst, current.name, { refresh: true });
   const row = await p.write(ctx, async (uow) => {
     const locked = await loadForWrite(uow, ctx, id, undefined);
     if (locked.deleted_at) throw notFound();

@@ -166,6 +166,19 @@ describe('MST on accounts and POST /vn/mst/validate (R-CRM-001, seed flow 1)', (
     const second = await ws.admin.client.post<Validation>('/crm/v1/vn/mst/validate', { mst: '0300588569' });
     expect(fake.callCount()).toBe(before + 1);
     expect(second.body.registry?.cached).toBe(true);
+    // "Check again" on an account asks the registry itself.
+    const acct = await ws.admin.client.post<AccountWithWarnings>('/crm/v1/accounts', {
+      name: 'CÔNG TY CỔ PHẦN SỮA VIỆT NAM',
+      legal_type: 'jsc',
+      country: 'VN',
+      vn_mst: '0300588569',
+    });
+    expect(fake.callCount()).toBe(before + 1);
+    const again = await ws.admin.client.post<AccountWithWarnings & { mst: Validation }>(
+      `/crm/v1/accounts/${acct.body.id}/validate-mst`,
+    );
+    expect(fake.callCount()).toBe(before + 2);
+    expect(again.body.mst.registry?.cached).toBe(false);
   });
 
   it('changing the MST on update re-checks it', async () => {

@@ -115,6 +115,7 @@ export async function verifyMst(
   registry: MstLookup | null,
   raw: string,
   enteredName: string | null,
+  options: { refresh?: boolean } = {},
 ): Promise<MstVerification> {
   const check = checkMst(raw);
   const none: RegistryAnswer = {
@@ -129,7 +130,7 @@ export async function verifyMst(
   if (!registry) return { check, registry: none, mstStatus: 'unverified', canonicalName: null, warnings: [] };
   // Branch codes are registered under their own 13 digits; the registry is asked for the normalized code.
   try {
-    const answer = await registry.lookup(check.normalized);
+    const answer = await registry.lookup(check.normalized, options.refresh ? { refresh: true } : {});
     const rec = answer.record;
     if (!rec) {
       return {
