@@ -19,6 +19,7 @@ import { contactRoutes } from './modules/contacts/contact.routes.js';
 import { currencyRoutes } from './modules/currencies/currency.routes.js';
 import { dashboardRoutes } from './modules/dashboard/dashboard.routes.js';
 import { dealRoutes } from './modules/deals/deal.routes.js';
+import { inboundRoutes } from './modules/inbound/inbound.routes.js';
 import { pipelineRoutes } from './modules/pipelines/pipeline.routes.js';
 import { searchRoutes } from './modules/search/search.routes.js';
 import { apiKeyRoutes } from './modules/users/api-key.routes.js';
@@ -281,6 +282,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   await app.register(dashboardRoutes(platform), { prefix: API_PREFIX });
   await app.register(auditRoutes(platform), { prefix: API_PREFIX });
   await app.register(webhookRoutes(platform, webhooks), { prefix: API_PREFIX });
+  await app.register(inboundRoutes(platform), { prefix: API_PREFIX });
 
   const wonFlow = new WonFlowRunner(platform, { pollMs: config.WON_FLOW_POLL_MS, ...options.wonFlow });
   await app.register(

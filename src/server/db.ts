@@ -3,6 +3,7 @@ import type { ActivityTables } from './modules/activities/activity.table.js';
 import type { ContactTables } from './modules/contacts/contact.table.js';
 import type { CurrencyTables } from './modules/currencies/currency.table.js';
 import type { DealTables } from './modules/deals/deal.table.js';
+import type { InboundTables } from './modules/inbound/inbound.table.js';
 import type { PipelineTables } from './modules/pipelines/pipeline.table.js';
 import type { UserTables } from './modules/users/user.table.js';
 import type { VietnamTables } from './modules/vietnam/vietnam.table.js';
@@ -25,7 +26,8 @@ export interface DB
     CurrencyTables,
     ActivityTables,
     WebhookTables,
-    VietnamTables {}
+    VietnamTables,
+    InboundTables {}
 
 export type AppDatabase = Database<DB>;
 export type AppPlatform = Platform<DB>;

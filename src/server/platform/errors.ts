@@ -37,6 +37,7 @@ export const ERROR_STATUS = {
   receiving_account_not_found: 404,
   invoice_not_found: 404,
   vietqr_not_found: 404,
+  tracked_domain_not_found: 404,
   // 405
   method_not_allowed: 405,
   // 409
@@ -54,6 +55,7 @@ export const ERROR_STATUS = {
   receiving_account_unconfirmed: 409,
   invoice_already_issued: 409,
   invoice_already_replaced: 409,
+  tracked_domain_taken: 409,
   // 412
   precondition_failed: 412,
   // 413

@@ -11,6 +11,7 @@ import * as m0008 from './migrations/0008_activities.js';
 import * as m0009 from './migrations/0009_global_search.js';
 import * as m0010 from './migrations/0010_webhooks.js';
 import * as m0011 from './migrations/0011_vietnam.js';
+import * as m0012 from './migrations/0012_inbound.js';
 
 /**
  * Migrations are listed here explicitly (no directory scanning): the same list works from TypeScript
@@ -28,6 +29,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0009_global_search': m0009,
   '0010_webhooks': m0010,
   '0011_vietnam': m0011,
+  '0012_inbound': m0012,
 };
 
 export const MIGRATION_SCHEMA = 'crm_core';
