@@ -5,6 +5,7 @@ import { type McpTool, toolDefiner } from '../../platform/mcp/tool.js';
 import { account360ResponseSchema } from './account.360.js';
 import {
   ACCOUNT_INCLUDES,
+  ADDRESS_KINDS,
   accountResponseSchema,
   createAccountSchema,
   LEGAL_TYPES,
@@ -16,6 +17,25 @@ import { createAccount, getAccount, listAccounts } from './account.service.js';
 /** MCP tools of the accounts module: thin calls of account.service (same rules as /crm/v1/accounts). */
 
 const defineTool = toolDefiner<AppPlatform>();
+
+/**
+ * The account as tools return it: the REST shape, with addresses described as they come out (the REST
+ * schema reuses the input's address schema, whose text transforms JSON Schema cannot represent).
+ */
+const addressOutSchema = z.object({
+  kind: z.enum(ADDRESS_KINDS),
+  street: z.string().nullable(),
+  ward: z.string().nullable(),
+  district: z.string().nullable(),
+  province: z.string().nullable(),
+  country: z.string(),
+  postal_code: z.string().nullable(),
+  ward_code: z.string().nullable().optional(),
+  province_code: z.string().nullable().optional(),
+  dataset_version: z.string().nullable().optional(),
+});
+const accountOutSchema = accountResponseSchema.extend({ addresses: z.array(addressOutSchema) });
+const account360OutSchema = account360ResponseSchema.extend({ addresses: z.array(addressOutSchema) });
 
 const pageSchema = z.object({
   limit: z.number().int(),
@@ -51,7 +71,7 @@ export const searchAccountsTool = defineTool({
     limit: z.number().int().min(1).max(LIMITS.pageSizeMax).default(10),
     cursor: z.string().max(512).optional(),
   }),
-  output: z.object({ accounts: z.array(accountResponseSchema), page: pageSchema }),
+  output: z.object({ accounts: z.array(accountOutSchema), page: pageSchema }),
   async run(args, { platform, ctx }) {
     const query = listAccountsQuerySchema.parse({
       ...(args.query ? { q: args.query } : {}),
@@ -93,7 +113,7 @@ export const getAccountTool = defineTool({
       .default(['contacts', 'deals', 'stats'])
       .describe('Parts of Account 360 to add; [] for the account alone'),
   }),
-  output: account360ResponseSchema,
+  output: account360OutSchema,
   async run(args, { platform, ctx }) {
     const account = await getAccount(platform, ctx, args.id, { include: [...new Set(args.include)] });
     return {
@@ -114,7 +134,7 @@ export const createAccountTool = defineTool({
   scope: 'crm.write',
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   input: createAccountSchema,
-  output: accountResponseSchema,
+  output: accountOutSchema,
   async run(args, { platform, ctx }) {
     const account = await createAccount(platform, ctx, args);
     return {
@@ -126,4 +146,8 @@ export const createAccountTool = defineTool({
   },
 });
 
-export const accountMcpTools: McpTool<AppPlatform>[] = [searchAccountsTool, getAccountTool, createAccountTool];
+export const accountMcpTools: McpTool<AppPlatform>[] = [
+  searchAccountsTool,
+  getAccountTool,
+  createAccountTool,
+];

@@ -1,0 +1,64 @@
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import type { DB } from '../../server/db.js';
+import { API_KEY_PREFIX } from '../../server/platform/auth/authenticate.js';
+import { loadConfig } from '../../server/platform/config.js';
+import { createDatabase, databaseOptions } from '../../server/platform/db/database.js';
+import { migrationsCurrent } from '../../server/platform/db/migrate.js';
+import { AppError } from '../../server/platform/errors.js';
+import { createMcpServer } from '../../server/platform/mcp/server.js';
+
+/**
+ * `cyberos-crm mcp`: the MCP server on stdio, for agents that spawn it (Claude Desktop, IDEs). It runs
+ * the server code directly against the configured database (DATABASE_URL, or PGlite in DATA_DIR: then
+ * not while `npm start` holds the same folder), as the API key's actor: same services, authorization,
+ * audit and events as /mcp over HTTP. stdout carries only JSON-RPC; logs go to stderr.
+ * Exit codes: 0 the client closed stdin, 1 failure (no key, bad key, database not migrated), 78 config.
+ */
+export function registerMcpCommand(program: Command): void {
+  program
+    .command('mcp')
+    .description('serve the MCP tools on stdio as an API key (CRM_API_KEY or --api-key)')
+    .option('--api-key <key>', `API key ${API_KEY_PREFIX}_… (default: env CRM_API_KEY)`)
+    .action(async (opts: { apiKey?: string }) => {
+      const token = opts.apiKey ?? process.env.CRM_API_KEY;
+      if (!token) throw new Error('cyberos-crm mcp needs an API key: set CRM_API_KEY or pass --api-key');
+      const config = loadConfig();
+      const log = pino({ level: config.LOG_LEVEL === 'silent' ? 'silent' : 'warn' }, pino.destination(2));
+      const db = await createDatabase<DB>(databaseOptions(config));
+      if (!(await migrationsCurrent(db))) {
+        await db.destroy();
+        throw new Error('The database has pending migrations: run `cyberos-crm migrate up` first');
+      }
+      const { buildApp } = await import('../../server/app.js');
+      const { createCredentialResolver } = await import('../../server/modules/users/user.credentials.js');
+      const { crmMcpTools } = await import('../../server/mcp.js');
+      const { app, platform } = await buildApp({ config, db, logger: log });
+      const credentials = createCredentialResolver(platform);
+      // Checked once now (a wrong key fails at start, not on the first call), then before every call.
+      const context = async () => {
+        const actor = await credentials.apiKey(token);
+        if (!actor) throw new AppError('token_invalid', 'The API key is unknown, revoked or expired');
+        return { actor, requestId: null };
+      };
+      try {
+        await context();
+      } catch (e) {
+        await app.close();
+        await db.destroy();
+        throw e;
+      }
+      const server = createMcpServer(crmMcpTools, platform, context, log);
+      const transport = new StdioServerTransport();
+      const closed = new Promise<void>((resolve) => {
+        transport.onclose = () => resolve();
+        process.stdin.once('end', () => resolve());
+      });
+      await server.connect(transport);
+      await closed;
+      await server.close();
+      await app.close();
+      await db.destroy();
+    });
+}

@@ -1,0 +1,71 @@
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { FastifyPluginAsync } from 'fastify';
+import { AppError } from '../errors.js';
+import { ctxOf } from '../http/context.js';
+import { createMcpServer } from './server.js';
+import type { McpTool } from './tool.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The MCP transport route (see the onRoute hook in mcpHttpRoutes). */
+    mcpTransport?: true;
+  }
+}
+
+/**
+ * Streamable HTTP at `/mcp` (MCP 2025-06-18), stateless: each POST carries one JSON-RPC message and is
+ * answered by a server built for that request's actor (API key `Authorization: Bearer crm_sk_…` or
+ * `X-API-Key`; the platform's authentication answers 401 problem+json without one). No session state,
+ * so any node can answer any request and a workspace's identity never outlives its request.
+ * GET (server-initiated stream) and DELETE (session end) have nothing to serve without sessions: 405.
+ */
+export function mcpHttpRoutes<P>(platform: P, tools: readonly McpTool<P>[]): FastifyPluginAsync {
+  return async (app) => {
+    // Idempotency-Key is required of API-key clients on REST writes; a JSON-RPC POST is not a REST
+    // write (one endpoint carries reads, writes and the handshake, and MCP clients send no such
+    // header), so this route drops the idempotency hooks the platform attached to every POST route
+    // (the platform's onRoute hook runs first: parent hooks before this plugin's). Lead: replace by a
+    // route config opt-out in platform/http/idempotency.ts.
+    app.addHook('onRoute', (route) => {
+      if (route.config?.mcpTransport) {
+        route.preHandler = [];
+        route.onSend = [];
+      }
+    });
+
+    app.post(
+      '/mcp',
+      {
+        config: { mcpTransport: true },
+        schema: {
+          hide: true,
+        },
+      },
+      async (request, reply) => {
+        const ctx = ctxOf(request);
+        const server = createMcpServer(tools, platform, ctx, request.log);
+        const transport = new StreamableHTTPServerTransport({
+          sessionIdGenerator: undefined,
+          enableJsonResponse: true,
+        });
+        reply.raw.on('close', () => {
+          void transport.close();
+          void server.close();
+        });
+        await server.connect(transport);
+        reply.hijack();
+        await transport.handleRequest(request.raw, reply.raw, request.body);
+      },
+    );
+
+    const notAllowed = async (): Promise<never> => {
+      throw new AppError(
+        'method_not_allowed',
+        'This MCP endpoint is stateless: send JSON-RPC messages with POST (no GET stream, no sessions)',
+        { headers: { allow: 'POST' } },
+      );
+    };
+    app.get('/mcp', { schema: { hide: true } }, notAllowed);
+    app.delete('/mcp', { schema: { hide: true } }, notAllowed);
+  };
+}
