@@ -120,9 +120,12 @@ export async function listActivityViews(
   if (s.kind === 'account') q = q.where('a.account_id', '=', s.id);
   if (s.kind === 'deal') q = q.where('a.deal_id', '=', s.id);
   if (s.kind === 'contact') {
-    // The contact's own entries and those of the deals it takes part in (primary or deal contact).
+    // The contact's own entries (with those of contacts merged into it: entries are append-only, their
+    // contact_id stays the merged one's) and those of the deals it takes part in.
     q = q.where(
-      sql<boolean>`(a.contact_id = ${s.id}::uuid OR a.deal_id IN (
+      sql<boolean>`(a.contact_id = ${s.id}::uuid OR a.contact_id IN (
+        SELECT m.id FROM crm_core.crm_contacts m WHERE m.tenant_id = ${tenantId}::uuid AND m.merged_into_id = ${s.id}::uuid)
+      OR a.deal_id IN (
         SELECT d2.id FROM crm_core.crm_deals d2 WHERE d2.tenant_id = ${tenantId}::uuid AND d2.primary_contact_id = ${s.id}::uuid
         UNION
         SELECT dc.deal_id FROM crm_core.crm_deal_contacts dc WHERE dc.tenant_id = ${tenantId}::uuid AND dc.contact_id = ${s.id}::uuid))`,

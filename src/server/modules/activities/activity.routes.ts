@@ -128,7 +128,7 @@ export const activityRoutes =
               entity === 'account'
                 ? 'Newest first; includes the entries of the account’s contacts and deals.'
                 : entity === 'contact'
-                  ? 'Newest first; includes the entries of deals where the contact is primary or a deal contact.'
+                  ? 'Newest first; includes the entries of contacts merged into it and of deals where the contact is primary or a deal contact.'
                   : 'Newest first.',
             params: entityParams,
             querystring: timelineQuerySchema,

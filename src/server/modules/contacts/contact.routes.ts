@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppPlatform } from '../../db.js';
 import { ctxOf, ifMatchVersion, problemResponses, problemSchema } from '../../platform/http/context.js';
+import { mergeContacts } from './contact.merge.js';
 import { contactEtag } from './contact.presenter.js';
 import {
   contactIdParamsSchema,
@@ -9,6 +10,8 @@ import {
   createContactSchema,
   getContactQuerySchema,
   listContactsQuerySchema,
+  mergeContactsSchema,
+  mergeResponseSchema,
   ownershipActionSchema,
   updateContactSchema,
 } from './contact.schema.js';
@@ -162,6 +165,29 @@ export const contactRoutes =
         const contact = await restoreContact(p, ctxOf(request), request.params.id);
         reply.header('etag', contactEtag(contact.version));
         return contact;
+      },
+    );
+
+    app.post(
+      '/contacts/:id/merge',
+      {
+        config: { scope: 'crm.contact.merge' },
+        schema: {
+          tags,
+          summary: 'Merge a duplicate contact into this one',
+          description:
+            "This contact's values win; its empty fields take the duplicate's. The duplicate's channels " +
+            '(unless already here), deal roles and primary-contact places move over; it is deleted with ' +
+            '`merged_into_id` and its timeline shows here. Needs the crm.contact.merge scope.',
+          params: contactIdParamsSchema,
+          body: mergeContactsSchema,
+          response: { 200: mergeResponseSchema, ...problemResponses },
+        },
+      },
+      async (request, reply) => {
+        const r = await mergeContacts(p, ctxOf(request), request.params.id, request.body.merge_id);
+        reply.header('etag', contactEtag(r.contact.version));
+        return r;
       },
     );
 

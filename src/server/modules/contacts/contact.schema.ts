@@ -156,3 +156,20 @@ export const contactListResponseSchema = z.object({
     total: z.number().int().optional(),
   }),
 });
+
+export const mergeContactsSchema = z.strictObject({
+  /** The duplicate: merged into the contact of the path, then deleted. */
+  merge_id: z.uuid('must be a contact id'),
+});
+
+export const mergeResponseSchema = z
+  .object({
+    contact: contactResponseSchema,
+    merged: z.object({
+      id: z.uuid(),
+      channels_moved: z.number().int(),
+      deals_moved: z.array(z.uuid()),
+      fields_filled: z.array(z.string()),
+    }),
+  })
+  .meta({ id: 'ContactMerge' });

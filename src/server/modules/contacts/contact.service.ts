@@ -617,6 +617,11 @@ export async function restoreContact(p: AppPlatform, ctx: RequestContext, id: st
         extra: { current: presentContact(row, channels, actor) },
       });
     }
+    if (row.merged_into_id) {
+      throw new AppError('conflict', 'This contact was merged into another; it cannot be restored', {
+        extra: { merged_into_id: row.merged_into_id },
+      });
+    }
     if (!canRestore(actor, row))
       throw new AppError('forbidden', 'You may restore only contacts you own or that nobody owns');
     const updated = await updateContactRow(uow.trx, actor.workspaceId, id, row.version, {

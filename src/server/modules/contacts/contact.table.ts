@@ -18,6 +18,8 @@ export interface ContactTable {
   call_name: string | null;
   salutation: Salutation | null;
   salutation_source: Generated<'auto' | 'manual'>;
+  /** Set on a contact merged into another (it is deleted then); see mergeContacts. */
+  merged_into_id: Generated<string | null>;
   gender: 'male' | 'female' | null;
   birth_year: number | null;
   title: string | null;

@@ -12,6 +12,7 @@ import * as m0009 from './migrations/0009_global_search.js';
 import * as m0010 from './migrations/0010_webhooks.js';
 import * as m0011 from './migrations/0011_vietnam.js';
 import * as m0012 from './migrations/0012_inbound.js';
+import * as m0013 from './migrations/0013_contact_merge.js';
 
 /**
  * Migrations are listed here explicitly (no directory scanning): the same list works from TypeScript
@@ -30,6 +31,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0010_webhooks': m0010,
   '0011_vietnam': m0011,
   '0012_inbound': m0012,
+  '0013_contact_merge': m0013,
 };
 
 export const MIGRATION_SCHEMA = 'crm_core';
