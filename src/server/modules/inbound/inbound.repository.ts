@@ -141,3 +141,20 @@ export async function hourlyCounts(
     ORDER BY 1, 2`.execute(db);
   return r.rows;
 }
+
+/** Active members of the workspace whose sign-in address is one of `addresses` (lower-cased). */
+export async function membersByAddress(
+  db: Kysely<DB>,
+  tenantId: string,
+  addresses: string[],
+): Promise<Array<{ user_id: string; email: string }>> {
+  if (addresses.length === 0) return [];
+  return db
+    .selectFrom('crm_core.crm_memberships as m')
+    .innerJoin('crm_core.crm_users as u', 'u.id', 'm.user_id')
+    .select(['m.user_id', sql<string>`lower(u.email)`.as('email')])
+    .where('m.tenant_id', '=', tenantId)
+    .where('m.status', '=', 'active')
+    .where(sql<boolean>`lower(u.email) IN (${sql.join(addresses)})`)
+    .execute();
+}

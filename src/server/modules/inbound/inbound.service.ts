@@ -6,6 +6,7 @@ import { sqlState, UNIQUE_VIOLATION } from '../../platform/db/errors.js';
 import { AppError, fieldError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import type { RequestContext } from '../../platform/unit-of-work.js';
+import { mayAssignOwner } from '../activities/activity.policy.js';
 import { accountLink } from '../activities/activity.repository.js';
 import type { CreateActivityInput } from '../activities/activity.schema.js';
 import { createActivity } from '../activities/activity.service.js';
@@ -19,6 +20,7 @@ import {
   insertItem,
   listTracked,
   loggedBefore,
+  membersByAddress,
   openDeals,
   ownDomains,
   trackedAmong,
@@ -152,6 +154,20 @@ function fitMetadata(build: (cap: number) => Record<string, unknown>): Record<st
 
 const cut = <T>(list: T[], cap: number) => list.slice(0, cap);
 
+/**
+ * The entry's owner: the first of `candidates` (our side of the conversation, in order of preference)
+ * who is an active member, so a rep's mail lands as the rep's activity. Kept only when the actor may
+ * assign it (an API key of an admin or manager may; a sales rep's session logs as itself).
+ */
+async function ownerAmong(db: Kysely<DB>, actor: Actor, candidates: string[]): Promise<string | undefined> {
+  const members = await membersByAddress(db, actor.workspaceId, [...new Set(candidates)]);
+  for (const a of candidates) {
+    const m = members.find((x) => x.email === a);
+    if (m) return mayAssignOwner(actor, m.user_id) ? m.user_id : undefined;
+  }
+  return undefined;
+}
+
 interface Unit {
   channel: InboundChannel;
   externalId: string;
@@ -239,11 +255,19 @@ export async function receiveEmail(p: AppPlatform, ctx: Ctx, raw: Buffer): Promi
   requirePermission(ctx.actor, 'crm.activity.create');
   const mail = await parseEmail(raw);
   const tenantId = ctx.actor.workspaceId;
-  const { own, m } = await p.db.read(tenantId, async (db) => {
-    const own = new Set(await ownDomains(db, tenantId));
-    return { own, m: await emailMatch(db, ctx.actor, mail, own) };
-  });
   const from = mail.participants[0];
+  const { own, m, owner } = await p.db.read(tenantId, async (db) => {
+    const own = new Set(await ownDomains(db, tenantId));
+    // Out: the sender is ours; in: the first of our recipients.
+    const ours = mail.participants
+      .filter((x) => own.size === 0 || isOwn(x.domain, own))
+      .map((x) => x.address);
+    return {
+      own,
+      m: await emailMatch(db, ctx.actor, mail, own),
+      owner: await ownerAmong(db, ctx.actor, ours),
+    };
+  });
   const direction: 'in' | 'out' =
     own.size > 0
       ? from && isOwn(from.domain, own)
@@ -291,6 +315,7 @@ export async function receiveEmail(p: AppPlatform, ctx: Ctx, raw: Buffer): Promi
           source: 'email',
           source_event_id: mail.eventId,
           metadata,
+          ...(owner ? { owner_id: owner } : {}),
         }
       : null,
     detail: { subject: clip(mail.subject, 200), participants: mail.participants.length },
@@ -334,11 +359,19 @@ export async function receiveCalendar(p: AppPlatform, ctx: Ctx, body: string): P
   const tenantId = ctx.actor.workspaceId;
   const items: InboundItemJson[] = [];
   for (const mt of meetings) {
-    const { m, before } = await p.db.read(tenantId, async (db) => {
+    const { m, before, owner } = await p.db.read(tenantId, async (db) => {
       const own = new Set(await ownDomains(db, tenantId));
+      // The organizer when it is one of us, else the first of us who accepted, else any of us.
+      const rank = (x: ParsedMeeting['participants'][number]) =>
+        x.role === 'organizer' ? 0 : x.attendance === 'accepted' ? 1 : 2;
+      const ours = mt.participants
+        .filter((x) => own.size === 0 || isOwn(x.domain, own))
+        .sort((a, b) => rank(a) - rank(b))
+        .map((x) => x.address);
       return {
         m: await match(db, ctx.actor, mt.participants, own),
         before: await loggedBefore(db, tenantId, 'calendar', mt.eventId),
+        owner: await ownerAmong(db, ctx.actor, ours),
       };
     });
     const metadata = fitMetadata((cap) => ({
@@ -363,7 +396,12 @@ export async function receiveCalendar(p: AppPlatform, ctx: Ctx, body: string): P
     // duplicate; a cancelled meeting never logged is skipped.
     let activity: CreateActivityInput | null = null;
     let skip: SkipReason | undefined;
-    const link = { account_id: m.accountId, contact_id: m.contactId, deal_id: m.dealId };
+    const link = {
+      account_id: m.accountId,
+      contact_id: m.contactId,
+      deal_id: m.dealId,
+      ...(owner ? { owner_id: owner } : {}),
+    };
     if (before.logged) {
       if (before.sequence !== null && mt.sequence > before.sequence) {
         const what = mt.cancelled ? 'Meeting cancelled' : 'Meeting updated';

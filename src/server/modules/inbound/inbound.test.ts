@@ -430,6 +430,45 @@ describe('POST /inbound/email', () => {
     expect(a.actor_type).toBe('api_key');
   });
 
+  it('the entry belongs to the member on our side of the mail (when the poster may assign it)', async () => {
+    const s = await saoMai();
+    const tag = Math.random().toString(36).slice(2, 10);
+    const rep = await addMember(t, s.ws, 'sales_rep', { email: `minh.${tag}@cyberos.vn` });
+    const mine = (raw: Buffer, id: string) =>
+      Buffer.from(
+        raw
+          .toString('latin1')
+          .replaceAll('minh@cyberos.vn', `minh.${tag}@cyberos.vn`)
+          .replace('Message-ID: <', `Message-ID: <${id}.`),
+        'latin1',
+      );
+    const key = await apiKeyFor(t, s.admin, ['crm.write', 'crm.read']);
+    const inbound = await postRaw(
+      { apiKey: key.token },
+      '/inbound/email',
+      mine(QUOTE, 'o1'),
+      'message/rfc822',
+      {
+        'idempotency-key': `o1-${tag}`,
+      },
+    );
+    expect((await activity(s.admin, inbound.body.items[0]?.activity_id ?? null)).owner_id).toBe(rep.userId);
+    const outbound = await email(s.admin, mine(REPLY, 'o2'));
+    expect((await activity(s.admin, outbound.body.items[0]?.activity_id ?? null)).owner_id).toBe(rep.userId);
+    const meeting = await calendar(s.admin, MEETING.replaceAll('minh@cyberos.vn', `minh.${tag}@cyberos.vn`));
+    expect((await activity(s.admin, meeting.body.items[0]?.activity_id ?? null)).owner_id).toBe(rep.userId);
+    // A sales rep may not log for someone else: mail to the admin posted by the rep stays the rep's.
+    const toAdmin = Buffer.from(
+      QUOTE.toString('latin1')
+        .replaceAll('minh@cyberos.vn', s.admin.email)
+        .replace('Message-ID: <', 'Message-ID: <o3.'),
+      'latin1',
+    );
+    const byRep = await email(rep, toAdmin);
+    expect(byRep.status, JSON.stringify(byRep.body)).toBe(200);
+    expect((await activity(s.admin, byRep.body.items[0]?.activity_id ?? null)).owner_id).toBe(rep.userId);
+  });
+
   it('workspaces are isolated: tracking is per workspace', async () => {
     const a = await saoMai();
     const b = await createWorkspace(t);
