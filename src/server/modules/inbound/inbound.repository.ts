@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../../db.js';
 import { jsonb } from '../../platform/db/sql.js';
-import type { InboundChannel, NewInboundItemRow, TrackedDomainRow } from './inbound.table.js';
+import type { InboundChannel, InboundItemRow, NewInboundItemRow, TrackedDomainRow } from './inbound.table.js';
 
 /** Queries of the auto-log module. Every function runs inside the caller's workspace scope. */
 
@@ -157,4 +157,34 @@ export async function membersByAddress(
     .where('m.status', '=', 'active')
     .where(sql<boolean>`lower(u.email) IN (${sql.join(addresses)})`)
     .execute();
+}
+
+export interface ItemFilters {
+  channel?: InboundChannel;
+  outcome?: 'logged' | 'skipped';
+  reason?: string;
+  externalId?: string;
+  from?: Date;
+  to?: Date;
+}
+
+/** Received items, newest first, after the (received_at, id) key of the previous page. */
+export async function listItems(
+  db: Kysely<DB>,
+  tenantId: string,
+  f: ItemFilters,
+  after: readonly [string, string] | null,
+  limit: number,
+): Promise<InboundItemRow[]> {
+  let q = db.selectFrom('crm_core.crm_inbound_items').selectAll().where('tenant_id', '=', tenantId);
+  if (f.channel) q = q.where('channel', '=', f.channel);
+  if (f.outcome) q = q.where('outcome', '=', f.outcome);
+  if (f.reason) q = q.where(sql<boolean>`reason = ${f.reason}`);
+  if (f.externalId) q = q.where('external_id', '=', f.externalId);
+  if (f.from) q = q.where('received_at', '>=', f.from);
+  if (f.to) q = q.where('received_at', '<', f.to);
+  if (after) {
+    q = q.where(sql<boolean>`(received_at, id) < (${new Date(after[0])}::timestamptz, ${after[1]}::uuid)`);
+  }
+  return q.orderBy('received_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
 }

@@ -8,6 +8,8 @@ import {
   inboundResultSchema,
   inboundSettingsInputSchema,
   inboundSettingsSchema,
+  itemsQuerySchema,
+  receivedItemPageSchema,
   reconciliationQuerySchema,
   reconciliationSchema,
   trackedDomainInputSchema,
@@ -18,6 +20,7 @@ import {
 import {
   addTrackedDomain,
   getInboundSettings,
+  listReceivedItems,
   listTrackedDomains,
   putInboundSettings,
   receiveCalendar,
@@ -121,6 +124,24 @@ export const inboundRoutes =
         },
       },
       async (request) => reconciliation(p, ctxOf(request), request.query),
+    );
+
+    app.get(
+      '/inbound/items',
+      {
+        config: { scope: 'crm.read' },
+        schema: {
+          tags,
+          summary: 'Received items',
+          description:
+            'Every unit the feeds delivered, newest first (cursor-paginated): logged with its entry, or ' +
+            'skipped with the reason. Filter by channel, outcome, reason, external_id (Message-ID, UID, ' +
+            'message_id) and period.',
+          querystring: itemsQuerySchema,
+          response: { 200: receivedItemPageSchema, ...problemResponses },
+        },
+      },
+      async (request) => listReceivedItems(p, ctxOf(request), request.query),
     );
 
     app.get(

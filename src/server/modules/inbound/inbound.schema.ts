@@ -128,3 +128,44 @@ export const reconciliationSchema = z
   })
   .meta({ id: 'InboundReconciliation' });
 export type ReconciliationJson = z.infer<typeof reconciliationSchema>;
+
+export const itemsQuerySchema = z
+  .strictObject({
+    channel: z.enum(CHANNELS).optional(),
+    outcome: z.enum(['logged', 'skipped']).optional(),
+    reason: z.enum(SKIP_REASONS).optional(),
+    external_id: z.string().trim().min(1).max(1000).optional(),
+    from: instant.optional(),
+    to: instant.optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().max(512).optional(),
+  })
+  .refine((v) => !v.from || !v.to || v.from < v.to, { path: ['to'], message: 'must be after from' });
+export type ItemsQuery = z.infer<typeof itemsQuerySchema>;
+
+/** One received unit as recorded (what the reconciliation counts). */
+export const receivedItemSchema = z
+  .object({
+    id: z.uuid(),
+    channel: z.enum(CHANNELS),
+    external_id: z.string(),
+    received_at: z.iso.datetime(),
+    occurred_at: z.iso.datetime().nullable(),
+    outcome: z.enum(['logged', 'skipped']),
+    reason: z.enum(SKIP_REASONS).nullable(),
+    direction: z.enum(['in', 'out']).nullable(),
+    activity_id: z.uuid().nullable(),
+    account_id: z.uuid().nullable(),
+    contact_id: z.uuid().nullable(),
+    deal_id: z.uuid().nullable(),
+    detail: z.record(z.string(), z.unknown()),
+    actor_type: z.enum(['user', 'api_key', 'system']),
+    created_by: z.uuid().nullable(),
+  })
+  .meta({ id: 'InboundItem' });
+export type ReceivedItemJson = z.infer<typeof receivedItemSchema>;
+export const receivedItemPageSchema = z.object({
+  data: z.array(receivedItemSchema),
+  page: z.object({ limit: z.number().int(), next_cursor: z.string().nullable(), has_more: z.boolean() }),
+});
+export type ReceivedItemPage = z.infer<typeof receivedItemPageSchema>;

@@ -4,6 +4,7 @@ import { diffRecords } from '../../platform/audit/audit.js';
 import { type Actor, requirePermission } from '../../platform/auth/actor.js';
 import { sqlState, UNIQUE_VIOLATION } from '../../platform/db/errors.js';
 import { AppError, fieldError } from '../../platform/errors.js';
+import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
 import { newId } from '../../platform/ids.js';
 import type { RequestContext } from '../../platform/unit-of-work.js';
 import { mayAssignOwner } from '../activities/activity.policy.js';
@@ -18,6 +19,7 @@ import {
   contactsByAddress,
   hourlyCounts,
   insertItem,
+  listItems,
   listTracked,
   loggedBefore,
   membersByAddress,
@@ -31,12 +33,14 @@ import type {
   InboundResultJson,
   InboundSettingsInput,
   InboundSettingsJson,
+  ItemsQuery,
+  ReceivedItemPage,
   ReconciliationJson,
   ReconciliationQuery,
   TrackedDomainInput,
   TrackedDomainJson,
 } from './inbound.schema.js';
-import type { InboundChannel, SkipReason, TrackedDomainRow } from './inbound.table.js';
+import type { InboundChannel, InboundItemRow, SkipReason, TrackedDomainRow } from './inbound.table.js';
 
 /**
  * Activity auto-log (seed flow 4). The EMAIL, CHAT and Calendar systems deliver what they saw; each unit
@@ -768,5 +772,66 @@ export async function reconciliation(
     totals,
     by_channel: byChannel,
     hours: [...hours.values()],
+  };
+}
+
+const ITEM_SORT = 'received_desc';
+
+function presentItem(r: InboundItemRow): ReceivedItemPage['data'][number] {
+  return {
+    id: r.id,
+    channel: r.channel,
+    external_id: r.external_id,
+    received_at: r.received_at.toISOString(),
+    occurred_at: r.occurred_at?.toISOString() ?? null,
+    outcome: r.outcome,
+    reason: r.reason,
+    direction: r.direction,
+    activity_id: r.activity_id,
+    account_id: r.account_id,
+    contact_id: r.contact_id,
+    deal_id: r.deal_id,
+    detail: r.detail,
+    actor_type: r.actor_type,
+    created_by: r.created_by,
+  };
+}
+
+/** `GET /inbound/items`: what was received, newest first, to see why something was (not) logged. */
+export async function listReceivedItems(
+  p: AppPlatform,
+  ctx: Ctx,
+  query: ItemsQuery,
+): Promise<ReceivedItemPage> {
+  requirePermission(ctx.actor, 'crm.reports.view');
+  const tenantId = ctx.actor.workspaceId;
+  const after = query.cursor
+    ? (decodeCursor(query.cursor, ITEM_SORT, ['instant', 'uuid']) as readonly [string, string])
+    : null;
+  const rows = await p.db.read(tenantId, (db) =>
+    listItems(
+      db,
+      tenantId,
+      {
+        ...(query.channel ? { channel: query.channel } : {}),
+        ...(query.outcome ? { outcome: query.outcome } : {}),
+        ...(query.reason ? { reason: query.reason } : {}),
+        ...(query.external_id ? { externalId: query.external_id } : {}),
+        ...(query.from ? { from: query.from } : {}),
+        ...(query.to ? { to: query.to } : {}),
+      },
+      after,
+      query.limit + 1,
+    ),
+  );
+  const page = rows.slice(0, query.limit);
+  const last = page[page.length - 1];
+  const next =
+    rows.length > query.limit && last
+      ? encodeCursor(ITEM_SORT, [last.received_at.toISOString(), last.id])
+      : null;
+  return {
+    data: page.map(presentItem),
+    page: { limit: query.limit, next_cursor: next, has_more: next !== null },
   };
 }

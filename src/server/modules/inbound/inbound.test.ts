@@ -16,6 +16,7 @@ import type { ActivityJson } from '../activities/activity.presenter.js';
 import type {
   InboundResultJson,
   InboundSettingsJson,
+  ReceivedItemPage,
   ReconciliationJson,
   TrackedDomainJson,
 } from './inbound.schema.js';
@@ -700,6 +701,29 @@ describe('GET /inbound/reconciliation', () => {
     expect(
       (await other.admin.client.get<ReconciliationJson>(`${V1}/inbound/reconciliation`)).body.totals.received,
     ).toBe(0);
+    // The items behind the numbers: why each was (not) logged, pageable.
+    const dups = await s.admin.client.get<ReceivedItemPage>(`${V1}/inbound/items?reason=duplicate`);
+    expect(dups.body.data.map((i) => i.external_id)).toEqual([
+      'CAF7x2Lq9=lan.nguyen@mail.saomai.com.vn',
+      'CAF7x2Lq9=lan.nguyen@mail.saomai.com.vn',
+    ]);
+    const byId = await s.admin.client.get<ReceivedItemPage>(
+      `${V1}/inbound/items?external_id=${encodeURIComponent('CAF7x2Lq9=lan.nguyen@mail.saomai.com.vn')}&outcome=logged`,
+    );
+    expect(byId.body.data).toHaveLength(1);
+    expect(byId.body.data[0]).toMatchObject({ channel: 'email', direction: 'in', account_id: s.accountId });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let i = 0; i < 10; i++) {
+      const page: { body: ReceivedItemPage } = await s.admin.client.get<ReceivedItemPage>(
+        `${V1}/inbound/items?limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
+      seen.push(...page.body.data.map((x) => x.id));
+      cursor = page.body.page.next_cursor;
+      if (!cursor) break;
+    }
+    expect(new Set(seen).size).toBe(7);
+    expect((await other.admin.client.get<ReceivedItemPage>(`${V1}/inbound/items`)).body.data).toEqual([]);
     const bad = await s.admin.client.get<ProblemDocument>(
       `${V1}/inbound/reconciliation?from=2026-11-20T00:00:00Z&to=2026-11-19T00:00:00Z`,
     );
