@@ -1,9 +1,20 @@
 import { LIMITS } from '../../shared/limits.js';
 import { timeline } from '../modules/activities/activity.service.js';
+import { mergeContacts } from '../modules/contacts/contact.merge.js';
 import type { ContactJson } from '../modules/contacts/contact.presenter.js';
 import { listContactsQuerySchema } from '../modules/contacts/contact.schema.js';
 import { getContact, listContacts } from '../modules/contacts/contact.service.js';
-import { builder, given, idArg, limitArg, orNull, parseWith, under } from './builder.js';
+import {
+  builder,
+  given,
+  idArg,
+  limitArg,
+  orNull,
+  parseWith,
+  renamingFields,
+  requireScope,
+  under,
+} from './builder.js';
 import {
   AccountRef,
   ActivityRef,
@@ -153,6 +164,24 @@ builder.queryFields((t) => ({
         pageInfo: pageInfo(page.page, args.after),
         totalCount: page.page.total ?? null,
       };
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  mergeContacts: t.field({
+    type: ContactRef,
+    requiresScopes: [['crm.contact.merge']],
+    description:
+      'Merges the duplicate `mergeId` into `keepId` (same rules as POST /contacts/{id}/merge): the kept ' +
+      "contact's values win, empty fields are filled, channels and deal roles move; the duplicate is deleted.",
+    args: { keepId: t.arg.id({ required: true }), mergeId: t.arg.id({ required: true }) },
+    resolve: async (_root, args, ctx) => {
+      requireScope(ctx, 'crm.contact.merge');
+      const keepId = idArg(args.keepId, 'keepId');
+      const mergeId = idArg(args.mergeId, 'mergeId');
+      const names = (f: string) => (f === 'merge_id' ? 'mergeId' : under('')(f));
+      return (await renamingFields(names, () => mergeContacts(ctx.p, ctx.ctx, keepId, mergeId))).contact;
     },
   }),
 }));
