@@ -350,7 +350,7 @@ export const nextBestActionTool = defineTool({
   title: 'Next best actions',
   description:
     'What to do next on your deals, by explained rules (no guessing): overdue expected close dates, no ' +
-    'activity for stale_days, longer in a stage than it should be, fields the next stage requires, won ' +
+    'email, call, meeting or visit for stale_days, longer in a stage than it should be, fields the next stage requires, won ' +
     'deals whose VietQR/hóa đơn steps wait or failed. Give `deal_id` for one deal. Each action says the ' +
     'rule, priority, what to do, why (the facts seen) and the tool that does it. Highest priority first.',
   scope: 'crm.read',

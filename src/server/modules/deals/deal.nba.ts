@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AppPlatform } from '../../db.js';
 import type { RequestContext } from '../../platform/unit-of-work.js';
 import { workspaceTimeZone } from '../activities/activity.repository.js';
+import { CONTACT_KINDS } from '../activities/activity.schema.js';
 import { dateIn } from '../currencies/currency.money.js';
 import type { PipelineJson } from '../pipelines/pipeline.presenter.js';
 import { evaluateTransition } from '../pipelines/pipeline.rules.js';
@@ -15,8 +16,9 @@ import { getDeal, listDeals } from './deal.service.js';
  * Next best actions, rule-based and explained (no model; the intelligence issue adds scoring). Over the
  * deals the actor may see (the deal ACL applies through listDeals/getDeal):
  * - `overdue_close_date` (high): an open deal whose expected close date has passed;
- * - `no_recent_activity` (high ≥ 50 % probability, else medium): no call, email, meeting, note or task on
- *   the deal for `stale_days` (system entries such as stage changes do not count);
+ * - `no_recent_activity` (high ≥ 50 % probability, else medium): no email, call, meeting or site visit
+ *   (CONTACT_KINDS, as Account 360's last contact) on the deal for `stale_days`, counted from its creation
+ *   when it never had one;
  * - `stalled_in_stage` (medium): longer in its stage than the stage's rotting_days;
  * - `missing_for_next_stage` (medium): fields the next open stage requires (its `required_fields`,
  *   evaluated by pipeline.rules) are blank, so the move would be blocked;
@@ -128,7 +130,7 @@ export async function nextBestActions(
             .select(['deal_id', sql<Date>`max(occurred_at)`.as('last_at')])
             .where('tenant_id', '=', tenantId)
             .where('deal_id', 'in', ids)
-            .where('source', '<>', 'system')
+            .where('kind', 'in', [...CONTACT_KINDS])
             .where('occurred_at', '<=', new Date())
             .groupBy('deal_id')
             .execute();

@@ -1,9 +1,10 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contactFor, dealFor, stagesOf } from '../../../../test/factories/deals.js';
-import { sellerReady } from '../../../../test/factories/vietnam.js';
+import { sellerReady, wonDeal } from '../../../../test/factories/vietnam.js';
 import { accountFor, apiKeyFor, createWorkspace, type TestWorkspace } from '../../../../test/factories.js';
 import { type TestApp, testApp } from '../../../../test/helpers.js';
 import type { Scope } from '../../../shared/auth.js';
@@ -362,12 +363,45 @@ describe('MCP over streamable HTTP', () => {
       deal: { id: overdue.id },
     });
     expect(nba.actions.find((x) => x.rule === 'overdue_close_date')?.why).toContain('2020-01-31');
-    // Fresh deals have had no time to go stale.
+    // A fresh deal has had no time to go stale.
     expect(rules).not.toContain('no_recent_activity');
-    const stale = await ok<{ actions: Array<{ rule: string }> }>(client, 'next_best_action', {
+    // Thirty days old without a call, email, meeting or visit: stale; a logged call clears it.
+    await t.db.transaction(ws.id, (k) =>
+      sql`UPDATE crm_core.crm_deals SET created_at = now() - interval '30 days'
+          WHERE tenant_id = ${ws.id} AND id = ${overdue.id}`.execute(k),
+    );
+    const rulesOf = async (args: Record<string, unknown>) =>
+      (
+        await ok<{ actions: Array<{ rule: string; priority: string; why: string }> }>(
+          client,
+          'next_best_action',
+          args,
+        )
+      ).actions;
+    const stale = (await rulesOf({ deal_id: overdue.id })).find((x) => x.rule === 'no_recent_activity');
+    expect(stale).toMatchObject({ priority: 'high' });
+    expect(stale?.why).toContain('30 days');
+    const call = await ws.admin.client.post('/crm/v1/activities', {
+      kind: 'call',
+      subject: 'Gọi chị Lan',
       deal_id: overdue.id,
-      stale_days: 1,
     });
-    expect(stale.actions.map((x) => x.rule)).not.toContain('no_recent_activity');
+    expect(call.status, call.raw).toBe(201);
+    expect((await rulesOf({ deal_id: overdue.id })).map((x) => x.rule)).not.toContain('no_recent_activity');
+
+    // A won deal whose VietQR step waits (as the won-flow runner leaves it) is a high-priority action.
+    const won = await wonDeal(t, ws);
+    await t.db.transaction(ws.id, (k) =>
+      sql`INSERT INTO crm_core.crm_deal_flow_steps (tenant_id, deal_id, step, position, status, last_error, result)
+          VALUES (${ws.id}, ${won.id}, 'vietqr', 1, 'waiting', 'no confirmed receiving account', '{}'::jsonb)
+          ON CONFLICT (tenant_id, deal_id, step) DO UPDATE SET status = 'waiting', last_error = EXCLUDED.last_error`.execute(
+        k,
+      ),
+    );
+    const all = await rulesOf({});
+    const blocked = all.find((x) => x.rule === 'won_flow_blocked');
+    expect(blocked).toMatchObject({ priority: 'high' });
+    expect(blocked?.why).toContain('no confirmed receiving account');
+    expect(all[0]?.priority).toBe('high');
   });
 });
