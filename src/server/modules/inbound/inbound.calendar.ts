@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import ical, { type Attendee, type Organizer, type ParameterValue, type VEvent } from 'node-ical';
 import { AppError } from '../../platform/errors.js';
 import { domainOf } from './inbound.domains.js';
+import { dropNul } from './inbound.email.js';
 
 /**
  * An iCalendar file reduced to meetings: one per VEVENT and one per RECURRENCE-ID override, with
@@ -42,7 +44,7 @@ const bad = (field: string, message: string) =>
 
 function textOf(v: ParameterValue | undefined): string {
   if (v === undefined || v === null) return '';
-  return (typeof v === 'string' ? v : String(v.val ?? '')).trim();
+  return dropNul(typeof v === 'string' ? v : String(v.val ?? '')).trim();
 }
 
 const PARTSTAT: Record<string, Attendance> = {
@@ -59,12 +61,12 @@ function person(
 ): Omit<MeetingAttendee, 'domain'> & { domain: string | null } {
   const value = typeof v === 'string' ? v : v.val;
   const params: Record<string, unknown> = typeof v === 'string' ? {} : (v.params ?? {});
-  const address = String(value ?? '')
+  const address = dropNul(String(value ?? ''))
     .replace(/^mailto:/i, '')
     .normalize('NFKC')
     .trim()
     .toLowerCase();
-  const cn = typeof params.CN === 'string' ? params.CN.replace(/^"|"$/g, '').trim() : '';
+  const cn = typeof params.CN === 'string' ? dropNul(params.CN).replace(/^"|"$/g, '').trim() : '';
   const stat = typeof params.PARTSTAT === 'string' ? params.PARTSTAT.toUpperCase() : '';
   return {
     address,
@@ -96,9 +98,12 @@ function meetingOf(ev: VEvent, method: string | null): ParsedMeeting {
   for (const a of attendees) push(person(a, 'attendee'));
   const end = ev.end instanceof Date && !Number.isNaN(ev.end.getTime()) ? ev.end : null;
   const tz = (ev.start as Date & { tz?: string }).tz;
+  const uid = dropNul(String(ev.uid));
+  const id = recurrenceId ? `${uid}/${recurrenceId}` : uid;
   return {
-    eventId: recurrenceId ? `${ev.uid}/${recurrenceId}` : ev.uid,
-    uid: ev.uid,
+    // Long UIDs are hashed: entries keep source event ids of at most 300 characters.
+    eventId: id.length <= 250 ? id : `sha256:${createHash('sha256').update(id).digest('hex')}`,
+    uid: uid.slice(0, 300),
     recurrenceId,
     sequence: Number.isFinite(ev.sequence) ? Number(ev.sequence) : 0,
     cancelled: ev.status === 'CANCELLED' || method === 'CANCEL',

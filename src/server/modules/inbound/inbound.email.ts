@@ -34,7 +34,9 @@ export interface ParsedEmail {
 /** Message-IDs as the timeline keeps them (activities allow 300 characters; longer ones are hashed). */
 const MAX_EVENT_ID = 300;
 
-const lowerAddress = (a: string) => a.normalize('NFKC').trim().toLowerCase();
+/** PostgreSQL text and jsonb cannot hold U+0000: a hostile message must not turn into a 500. */
+export const dropNul = (s: string): string => s.replaceAll('\u0000', '');
+const lowerAddress = (a: string) => dropNul(a).normalize('NFKC').trim().toLowerCase();
 
 function stripBrackets(id: string): string {
   return id.trim().replace(/^<+/, '').replace(/>+$/, '').trim();
@@ -144,7 +146,7 @@ export async function parseEmail(raw: Buffer): Promise<ParsedEmail> {
       const domain = domainOf(address);
       if (!domain || seen.has(address)) continue;
       seen.add(address);
-      participants.push({ address, name: m.name?.trim() || null, domain, role });
+      participants.push({ address, name: dropNul(m.name ?? '').trim() || null, domain, role });
     }
   };
   add('from', email.from);
@@ -154,11 +156,15 @@ export async function parseEmail(raw: Buffer): Promise<ParsedEmail> {
   add('bcc', email.bcc);
   const recipients = [email.to, email.cc, email.bcc].flatMap((l) => mailboxes(l)).filter((m) => m.address);
   if (recipients.length === 0) throw bad('To', 'The message names no recipient address (To, Cc or Bcc)');
-  const messageId = email.messageId ? stripBrackets(email.messageId) || null : null;
+  const messageId = email.messageId ? stripBrackets(dropNul(email.messageId)) || null : null;
   const date = email.date ? new Date(email.date) : null;
-  const subject = (email.subject ?? '').replace(/\s+/g, ' ').trim();
-  const plain = (email.text ?? '').replace(/\r\n/g, '\n').trim();
-  const text = plain || (email.html ? htmlToText(email.html) : '');
+  const subject = dropNul(email.subject ?? '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  const plain = dropNul(email.text ?? '')
+    .replace(/\r\n/g, '\n')
+    .trim();
+  const text = plain || (email.html ? htmlToText(dropNul(email.html)) : '');
   const eventId = eventIdOf(messageId, [
     participants.map((p) => `${p.role}:${p.address}`).join(','),
     date && !Number.isNaN(date.getTime()) ? date.toISOString() : '',
@@ -168,14 +174,14 @@ export async function parseEmail(raw: Buffer): Promise<ParsedEmail> {
   return {
     eventId,
     messageIdPresent: messageId !== null,
-    inReplyTo: idList(email.inReplyTo)[0] ?? null,
-    references: idList(email.references),
+    inReplyTo: idList(email.inReplyTo && dropNul(email.inReplyTo))[0] ?? null,
+    references: idList(email.references && dropNul(email.references)),
     subject,
     text,
     date: date && !Number.isNaN(date.getTime()) ? date : null,
     participants,
     attachments: email.attachments.map((a) => ({
-      filename: a.filename,
+      filename: a.filename === null ? null : dropNul(a.filename),
       mime_type: a.mimeType,
       size: typeof a.content === 'string' ? Buffer.byteLength(a.content) : a.content.byteLength,
     })),

@@ -402,6 +402,24 @@ describe('POST /inbound/email', () => {
     expect(rec.body.totals.received).toBe(0);
   });
 
+  it('hostile input never becomes a 500: NUL characters, a huge Message-ID, a long UID', async () => {
+    const s = await saoMai();
+    const nul = QUOTE.toString('latin1')
+      .replace(/^Subject: .*$/m, 'Subject: B\u00e1o\u0000 gi\u00e1')
+      .replace('Message-ID: <CAF7x2Lq9', `Message-ID: <${'x'.repeat(400)}`);
+    const res = await email(s.admin, Buffer.from(nul, 'latin1'));
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.items[0]?.external_id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect((await activity(s.admin, res.body.items[0]?.activity_id ?? null)).subject).not.toContain('\u0000');
+    expect((await email(s.admin, Buffer.from(nul, 'latin1'))).body.items[0]?.reason).toBe('duplicate');
+    const longUid = await calendar(s.admin, MEETING.replace('UID:7kq3', `UID:${'u'.repeat(1200)}`));
+    expect(longUid.status, JSON.stringify(longUid.body)).toBe(200);
+    expect(longUid.body.items[0]).toMatchObject({
+      outcome: 'logged',
+      external_id: expect.stringMatching(/^sha256:/),
+    });
+  });
+
   it('API keys with crm.write may post (with an Idempotency-Key); crm.read keys may not', async () => {
     const s = await saoMai();
     const writer = await apiKeyFor(t, s.admin, ['crm.read', 'crm.write']);
