@@ -37,10 +37,12 @@ export function registerMcpCommand(program: Command): void {
       const { app, platform } = await buildApp({ config, db, logger: log });
       const credentials = createCredentialResolver(platform);
       // Checked once now (a wrong key fails at start, not on the first call), then before every call.
+      // Each call gets a request id of its own, so its audit rows and events can be told apart.
+      let calls = 0;
       const context = async () => {
         const actor = await credentials.apiKey(token);
         if (!actor) throw new AppError('token_invalid', 'The API key is unknown, revoked or expired');
-        return { actor, requestId: null };
+        return { actor, requestId: `mcp-stdio-${process.pid}-${++calls}` };
       };
       try {
         await context();

@@ -138,6 +138,11 @@ describe('MCP over streamable HTTP', () => {
       legal_type: 'jsc',
     });
     expect(created.name).toBe('Công ty Cổ phần Sữa Hà Nội');
+    // Audited as the API key that called, like a REST write.
+    const audit = await ws.admin.client.get<{ data: Array<{ action: string; actor: { type: string } }> }>(
+      `/crm/v1/audit?entity_type=account&entity_id=${created.id}`,
+    );
+    expect(audit.body.data.map((e) => [e.action, e.actor.type])).toEqual([['account.created', 'api_key']]);
     const found = await ok<{ accounts: Array<{ id: string }> }>(client, 'search_accounts', {
       query: 'sua ha noi',
     });
