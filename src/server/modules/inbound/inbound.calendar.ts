@@ -77,6 +77,12 @@ function person(
   };
 }
 
+/** `FREQ=WEEKLY;COUNT=6;BYDAY=WE` out of rrule.js's `DTSTART…\nRRULE:…` rendering. */
+function rruleText(rendered: string): string {
+  const line = rendered.split('\n').find((l) => l.startsWith('RRULE:'));
+  return line ? line.slice('RRULE:'.length) : rendered;
+}
+
 function meetingOf(ev: VEvent, method: string | null): ParsedMeeting {
   if (!ev.uid) throw bad('UID', 'A VEVENT has no UID (RFC 5545 requires one)');
   if (!(ev.start instanceof Date) || Number.isNaN(ev.start.getTime())) {
@@ -113,7 +119,7 @@ function meetingOf(ev: VEvent, method: string | null): ParsedMeeting {
     start: ev.start,
     end,
     timeZone: tz && tz !== 'Etc/UTC' ? tz : null,
-    recurrence: ev.rrule ? ev.rrule.toString() : null,
+    recurrence: ev.rrule ? rruleText(ev.rrule.toString()) : null,
     participants,
   };
 }

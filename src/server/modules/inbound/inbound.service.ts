@@ -12,7 +12,7 @@ import { accountLink } from '../activities/activity.repository.js';
 import type { CreateActivityInput } from '../activities/activity.schema.js';
 import { createActivity } from '../activities/activity.service.js';
 import { canSeeDeal } from '../deals/deal.visibility.js';
-import { type ParsedMeeting, parseCalendar } from './inbound.calendar.js';
+import { type Attendance, type ParsedMeeting, parseCalendar } from './inbound.calendar.js';
 import { domainChain, domainOf, isPersonalDomain, normalizeDomain } from './inbound.domains.js';
 import { type ParsedEmail, parseEmail } from './inbound.email.js';
 import {
@@ -342,6 +342,15 @@ const ATTENDANCE_VI: Record<string, string> = {
   unknown: 'unknown',
 };
 
+const ATTENDED: Record<Attendance, number> = {
+  accepted: 0,
+  tentative: 1,
+  needs_action: 1,
+  delegated: 1,
+  unknown: 1,
+  declined: 2,
+};
+
 function meetingBody(mt: ParsedMeeting): string {
   const lines: string[] = [];
   if (mt.location) lines.push(`Location: ${mt.location}`);
@@ -373,7 +382,13 @@ export async function receiveCalendar(p: AppPlatform, ctx: Ctx, body: string): P
         .sort((a, b) => rank(a) - rank(b))
         .map((x) => x.address);
       return {
-        m: await match(db, ctx.actor, mt.participants, own),
+        // Who attended comes first: a declined attendee is the contact only when nobody else is known.
+        m: await match(
+          db,
+          ctx.actor,
+          [...mt.participants].sort((a, b) => ATTENDED[a.attendance] - ATTENDED[b.attendance]),
+          own,
+        ),
         before: await loggedBefore(db, tenantId, 'calendar', mt.eventId),
         owner: await ownerAmong(db, ctx.actor, ours),
       };

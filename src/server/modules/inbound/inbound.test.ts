@@ -38,6 +38,7 @@ const NO_ID = fixture('no-message-id.eml');
 const NOT_MAIL = fixture('not-a-message.eml');
 const MEETING = fixture('meeting-request.ics').toString('utf8');
 const MOVED = fixture('meeting-rescheduled.ics').toString('utf8');
+const WEEKLY = fixture('weekly-recurring.ics').toString('utf8');
 
 let t: TestApp;
 beforeAll(async () => {
@@ -571,6 +572,33 @@ describe('POST /inbound/calendar', () => {
     expect(note.body_markdown).toContain('2026-11-24T07:00:00.000Z');
     expect((await calendar(s.admin, MOVED)).body.items[0]?.reason).toBe('duplicate');
     expect((await calendar(s.admin, MEETING)).body.items[0]?.reason).toBe('duplicate');
+    expect(await countActivities(s.ws.id, 'calendar')).toBe(2);
+  });
+
+  it('a recurring series is one meeting; a moved occurrence (RECURRENCE-ID) is its own, with who attended', async () => {
+    const s = await saoMai();
+    const res = await calendar(s.admin, WEEKLY);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ logged: 2, skipped: 0 });
+    const [series, moved] = res.body.items;
+    const uid = '040000008200E00074C5B7101A82E0080000000090A3F1D2C85BDA01000000000000000010000000';
+    expect(series).toMatchObject({ external_id: uid, contact_id: s.lanId });
+    // Lan declined the moved occurrence: Bảo, who accepted, is its contact.
+    expect(moved).toMatchObject({ external_id: `${uid}/2026-12-02T07:00:00.000Z`, contact_id: s.baoId });
+    const a = await activity(s.admin, series?.activity_id ?? null);
+    expect(a).toMatchObject({
+      subject: 'Họp tiến độ dự án CRM hằng tuần',
+      occurred_at: '2026-11-25T07:00:00.000Z',
+    });
+    expect(a.metadata).toMatchObject({
+      recurrence: 'FREQ=WEEKLY;COUNT=6;BYDAY=WE',
+      location: 'Microsoft Teams',
+    });
+    const b = await activity(s.admin, moved?.activity_id ?? null);
+    expect(b).toMatchObject({ occurred_at: '2026-12-03T02:00:00.000Z' });
+    expect(b.metadata).toMatchObject({ recurrence_id: '2026-12-02T07:00:00.000Z', sequence: 1 });
+    const again = await calendar(s.admin, WEEKLY);
+    expect(again.body).toMatchObject({ logged: 0, skipped: 2 });
     expect(await countActivities(s.ws.id, 'calendar')).toBe(2);
   });
 
