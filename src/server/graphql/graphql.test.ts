@@ -215,6 +215,21 @@ describe('GraphQL: reads', () => {
   });
 });
 
+describe('GraphQL: cost limit', () => {
+  it('refuses an operation whose static cost is too high, before any resolver runs', async () => {
+    const ws = await createWorkspace(t);
+    const fields = Array.from(
+      { length: 400 },
+      (_, i) => `a${i}: accounts { nodes { id name contacts { id } } }`,
+    );
+    const res = await gql(ws.admin, `{ ${fields.join(' ')} }`);
+    expect(res.body.data ?? null).toBeNull();
+    expect(res.body.errors?.[0]?.message).toMatch(/cost/i);
+    const cheap = await gql(ws.admin, `{ ${fields.slice(0, 3).join(' ')} }`);
+    expect(cheap.body.errors).toBeUndefined();
+  });
+});
+
 describe('GraphQL: ACL and isolation', () => {
   it('hides restricted deals of others, in lists, lookups and nested fields', async () => {
     const ws = await createWorkspace(t);
