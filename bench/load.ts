@@ -11,6 +11,10 @@ import { type LatencySummary, round, summarize } from './stats.js';
 export interface LoadRequest {
   path: string;
   tag: string;
+  /** Default GET. */
+  method?: 'GET' | 'POST';
+  body?: string;
+  headers?: Record<string, string>;
 }
 
 export interface LoadSpec {
@@ -65,7 +69,13 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
             setupRequest: (request, context) => {
               const r = spec.next();
               tagOfContext.set(context, r.tag);
-              return { ...request, path: r.path };
+              return {
+                ...request,
+                path: r.path,
+                ...(r.method ? { method: r.method } : {}),
+                ...(r.body !== undefined ? { body: r.body } : {}),
+                ...(r.headers ? { headers: { ...request.headers, ...r.headers } } : {}),
+              };
             },
             // Called synchronously just before autocannon emits 'response' for the same request.
             onResponse: (_status, _body, context) => {

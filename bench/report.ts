@@ -221,6 +221,48 @@ export function renderMarkdown(r: BenchResult): string {
   }
 
   if (r.globalSearch) push(...renderGlobalSearch(r.globalSearch, g.baseline));
+  if (r.surfaces) {
+    const gq = r.surfaces.graphqlBoard;
+    const al = r.surfaces.autolog;
+    push(
+      '',
+      '### Surfaces: GraphQL board query, activity auto-log',
+      '',
+      `GraphQL: \`${gq.endpoint}\` — the open deals of the ${gq.deals}-deal board pipeline with stage, account and`,
+      'primary contact (DataLoader-batched), as one persisted-style GET query. Auto-log: `' +
+        al.endpoint +
+        '` with',
+      'distinct RFC 822 messages (UTF-8 encoded-word subject) from a tracked domain: parse, match contact/account,',
+      'log the activity (audit + outbox) and record the item for reconciliation.',
+      '',
+      row(['scenario', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'failed']),
+      row(['---', '---:', '---:', '---:', '---:', '---:']),
+      row([
+        'GraphQL board query, one at a time',
+        int(gq.serverTime.rps),
+        ms(gq.serverTime.latencyMs.p50),
+        ms(gq.serverTime.latencyMs.p95),
+        ms(gq.serverTime.latencyMs.p99),
+        int(gq.serverTime.non2xx + gq.serverTime.errors),
+      ]),
+      row([
+        `GraphQL board query, ${r.method.connections} connections`,
+        int(gq.run.rps),
+        ms(gq.run.latencyMs.p50),
+        ms(gq.run.latencyMs.p95),
+        ms(gq.run.latencyMs.p99),
+        int(gq.run.non2xx + gq.run.errors),
+      ]),
+      row([
+        `auto-log emails (${r.method.connections} connections)`,
+        int(al.emailsPerSecond),
+        ms(al.run.latencyMs.p50),
+        ms(al.run.latencyMs.p95),
+        ms(al.run.latencyMs.p99),
+        int(al.run.non2xx + al.run.errors),
+      ]),
+    );
+  }
   push(
     '',
     '## Analysis: where the time goes (reviewed 2026-11-21)',

@@ -116,6 +116,11 @@ export interface BenchResult {
   };
   /** Issue 3: global search over accounts + contacts + deals (absent in older results). */
   globalSearch?: GlobalSearchResult;
+  /** Issue 6: the board as one GraphQL query, and the activity auto-log's throughput. */
+  surfaces?: {
+    graphqlBoard: { endpoint: string; deals: number; run: RunSummary; serverTime: RunSummary };
+    autolog: { endpoint: string; run: RunSummary; emailsPerSecond: number };
+  };
   targets: TargetResult[];
   pass: boolean;
 }

@@ -41,6 +41,7 @@ import {
 import { benchAppConfig } from './servers/app-config.js';
 import { killAllChildren, type RunningServer, startServer } from './servers/protocol.js';
 import { median, round } from './stats.js';
+import { autologLoad, graphqlBoardLoad, prepareAutolog } from './surfaces.js';
 
 /**
  * `npm run bench`: seed (or reuse) the dataset, start the app and the bare baseline in child
@@ -231,7 +232,9 @@ async function measure(
   prepared: Prepared,
   appOrigin: string,
   baselineOrigin: string,
-): Promise<Pick<BenchResult, 'search' | 'getById' | 'pipeline' | 'globalSearch'> & { auth: string }> {
+): Promise<
+  Pick<BenchResult, 'search' | 'getById' | 'pipeline' | 'globalSearch' | 'surfaces'> & { auth: string }
+> {
   const token = await logIn(appOrigin, prepared.seed.big.adminEmail, prepared.seed.big.id);
   const auth = { authorization: `Bearer ${token}` };
   const ids = prepared.ids;
@@ -382,7 +385,30 @@ async function measure(
   log(`deal moves: ${options.searchMixSeconds} s, ${c} connections, ${lanes.length} workspaces`);
   const spread = await movesLoad(appOrigin, lanes, c, options.searchMixSeconds);
   log(`  moves: ${spread.movesPerSecond}/s, p95 ${spread.latencyMs.p95} ms`);
+
+  log(`GraphQL board query: warm-up ${options.getByIdWarmupSeconds} s, then ${options.searchMixSeconds} s`);
+  await graphqlBoardLoad(appOrigin, auth, pipelineId, c, options.getByIdWarmupSeconds);
+  const gqAlone = await graphqlBoardLoad(appOrigin, auth, pipelineId, 1, options.searchMixSeconds);
+  const gqRun = await graphqlBoardLoad(appOrigin, auth, pipelineId, c, options.searchMixSeconds);
+  log(`  GraphQL board: one at a time p95 ${gqAlone.latencyMs.p95} ms; ${c} connections ${gqRun.rps} req/s`);
+  const autologDomains = await prepareAutolog(appOrigin, auth, firstId);
+  log(`auto-log: ${options.searchMixSeconds} s, ${c} connections`);
+  const autolog = await autologLoad(appOrigin, auth, autologDomains, c, options.searchMixSeconds);
+  log(`  auto-log: ${autolog.rps} emails/s, p95 ${autolog.latencyMs.p95} ms`);
   return {
+    surfaces: {
+      graphqlBoard: {
+        endpoint: 'GET /crm/graphql?query=deals(filter: {pipelineId}) { … stage account primaryContact }',
+        deals: BOARD_DEALS,
+        run: summary(gqRun),
+        serverTime: summary(gqAlone),
+      },
+      autolog: {
+        endpoint: 'POST /crm/v1/inbound/email',
+        run: summary(autolog),
+        emailsPerSecond: autolog.rps,
+      },
+    },
     globalSearch: globalSearchResult(prepared.globalSearch, gs.run, gs.hits, summary(gs.run)),
     pipeline: {
       board: {
@@ -521,6 +547,7 @@ async function main(): Promise<void> {
       getById: measured.getById,
       pipeline: measured.pipeline,
       globalSearch: measured.globalSearch,
+      surfaces: measured.surfaces,
     };
     const targetResults = targets(partial);
     const result: BenchResult = {

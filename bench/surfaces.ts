@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { type LoadResult, runLoad } from './load.js';
+
+/**
+ * The surfaces issue's scenarios: the pipeline board as one GraphQL query (GET, the persisted-query form:
+ * deals of the board pipeline with their stage, account and primary contact through DataLoaders), and the
+ * activity auto-log's throughput (distinct RFC 822 messages from a tracked domain, each matched, logged as
+ * an activity, audited and recorded for reconciliation).
+ */
+
+export const GRAPHQL_BOARD_QUERY = `query Board($pipelineId: ID!) {
+  deals(filter: { pipelineId: $pipelineId, status: OPEN }, first: 200) {
+    edges { node { id name amountMinor currency probabilityPct expectedCloseDate
+      stage { id code } account { id name } primaryContact { id displayName } } }
+  }
+}`;
+
+export function graphqlBoardLoad(
+  origin: string,
+  headers: Record<string, string>,
+  pipelineId: string,
+  connections: number,
+  durationSeconds: number,
+): Promise<LoadResult> {
+  const path = `/crm/graphql?query=${encodeURIComponent(GRAPHQL_BOARD_QUERY)}&variables=${encodeURIComponent(
+    JSON.stringify({ pipelineId }),
+  )}`;
+  return runLoad({
+    origin,
+    connections,
+    durationSeconds,
+    headers: { ...headers, accept: 'application/json' },
+    next: () => ({ path, tag: 'graphql-board' }),
+  });
+}
+
+/** Sets the workspace's own domain and tracks a customer domain on an account; returns that domain. */
+export async function prepareAutolog(
+  origin: string,
+  headers: Record<string, string>,
+  accountId: string,
+): Promise<{ customerDomain: string; ownDomain: string }> {
+  const ownDomain = 'bench-seller.vn';
+  const customerDomain = `bench-${randomUUID().slice(0, 8)}.vn`;
+  const json = { ...headers, 'content-type': 'application/json' };
+  const s = await fetch(`${origin}/crm/v1/inbound/settings`, {
+    method: 'PUT',
+    headers: json,
+    body: JSON.stringify({ own_domains: [ownDomain] }),
+  });
+  if (!s.ok) throw new Error(`PUT /inbound/settings answered ${s.status}: ${await s.text()}`);
+  const d = await fetch(`${origin}/crm/v1/accounts/${accountId}/tracked-domains`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ domain: customerDomain }),
+  });
+  if (!d.ok) throw new Error(`POST tracked-domains answered ${d.status}: ${await d.text()}`);
+  return { customerDomain, ownDomain };
+}
+
+function message(n: number, customerDomain: string, ownDomain: string): string {
+  return [
+    `From: =?UTF-8?B?${Buffer.from('Nguyễn Thị Lan').toString('base64')}?= <lan@${customerDomain}>`,
+    `To: Sales <sales@${ownDomain}>`,
+    `Subject: =?UTF-8?B?${Buffer.from(`Báo giá CRM lần ${n}`).toString('base64')}?=`,
+    `Date: ${new Date().toUTCString()}`,
+    `Message-ID: <bench-${n}-${randomUUID()}@${customerDomain}>`,
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=utf-8',
+    'Content-Transfer-Encoding: 8bit',
+    '',
+    `Chào anh, bên em gửi lại báo giá lần ${n}. Cảm ơn anh.`,
+    '',
+  ].join('\r\n');
+}
+
+export async function autologLoad(
+  origin: string,
+  headers: Record<string, string>,
+  domains: { customerDomain: string; ownDomain: string },
+  connections: number,
+  durationSeconds: number,
+): Promise<LoadResult> {
+  let n = 0;
+  return runLoad({
+    origin,
+    connections,
+    durationSeconds,
+    headers,
+    next: () => ({
+      path: '/crm/v1/inbound/email',
+      tag: 'inbound-email',
+      method: 'POST',
+      body: message(++n, domains.customerDomain, domains.ownDomain),
+      headers: { 'content-type': 'message/rfc822', 'idempotency-key': randomUUID() },
+    }),
+  });
+}
