@@ -212,6 +212,7 @@ describe('GraphQL: reads', () => {
     );
     expect(res.body.data ?? null).toBeNull();
     expect(res.body.errors?.[0]?.message).toMatch(/depth/i);
+    expect(codes(res.body)).toEqual(['graphql_validation_failed']);
   });
 });
 

@@ -49,8 +49,15 @@ function isGraphqlError(e: unknown): e is GraphQLError {
 export function toGraphqlError(error: unknown, log: FastifyBaseLogger): GraphQLError {
   let original: unknown = error;
   while (isGraphqlError(original) && original.originalError) original = original.originalError;
-  // Parse and validation errors (limits included) are the client's: they pass as they are.
-  if (isGraphqlError(original)) return original;
+  // Parse and validation errors (limits included) are the client's: they pass with a stable code.
+  if (isGraphqlError(original)) {
+    if (original.extensions?.code !== undefined) return original;
+    return createGraphQLError(original.message, {
+      ...(original.nodes ? { nodes: original.nodes } : {}),
+      ...(original.path ? { path: original.path } : {}),
+      extensions: { ...original.extensions, code: 'graphql_validation_failed', status: 400 },
+    });
+  }
   const app = toAppError(original);
   if (app.status >= 500) log.error({ err: original }, 'GraphQL resolver failed');
   const gqlPath = isGraphqlError(error) ? error.path : undefined;
