@@ -1,4 +1,5 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import type { DB } from '../../server/db.js';
@@ -16,6 +17,34 @@ import { createMcpServer } from '../../server/platform/mcp/server.js';
  * audit and events as /mcp over HTTP. stdout carries only JSON-RPC; logs go to stderr.
  * Exit codes: 0 the client closed stdin, 1 failure (no key, bad key, database not migrated), 78 config.
  */
+/**
+ * Counts the requests the transport received and has not answered yet; the returned function resolves
+ * once none is pending. Wraps the callbacks the server installed on connect.
+ */
+function trackRequests(transport: StdioServerTransport): () => Promise<void> {
+  const pending = new Set<string | number>();
+  let idle: (() => void) | null = null;
+  const received = transport.onmessage;
+  transport.onmessage = (message: JSONRPCMessage) => {
+    if ('method' in message && 'id' in message) pending.add(message.id);
+    received?.(message);
+  };
+  const send = transport.send.bind(transport);
+  transport.send = async (message: JSONRPCMessage) => {
+    await send(message);
+    if (!('method' in message) && 'id' in message && message.id !== undefined) {
+      pending.delete(message.id);
+      if (pending.size === 0) idle?.();
+    }
+  };
+  return () =>
+    pending.size === 0
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          idle = resolve;
+        });
+}
+
 export function registerMcpCommand(program: Command): void {
   program
     .command('mcp')
@@ -58,7 +87,10 @@ export function registerMcpCommand(program: Command): void {
         process.stdin.once('end', () => resolve());
       });
       await server.connect(transport);
+      const drained = trackRequests(transport);
       await closed;
+      // A client that writes its requests and closes stdin (a pipe) still gets every answer.
+      await drained();
       await server.close();
       await app.close();
       await db.destroy();
