@@ -54,7 +54,22 @@ export function mcpHttpRoutes<P>(platform: P, tools: readonly McpTool<P>[]): Fas
         });
         await server.connect(transport);
         reply.hijack();
-        await transport.handleRequest(request.raw, reply.raw, request.body);
+        try {
+          await transport.handleRequest(request.raw, reply.raw, request.body);
+        } catch (err) {
+          // Hijacked: Fastify's error handler can no longer answer, so answer a JSON-RPC error here.
+          request.log.error({ err }, 'mcp transport failed');
+          if (!reply.raw.headersSent) {
+            reply.raw.writeHead(500, { 'content-type': 'application/json' });
+            reply.raw.end(
+              JSON.stringify({
+                jsonrpc: '2.0',
+                error: { code: -32603, message: 'Internal error' },
+                id: null,
+              }),
+            );
+          }
+        }
       },
     );
 
