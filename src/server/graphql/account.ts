@@ -15,6 +15,7 @@ import {
   given,
   idArg,
   limitArg,
+  listArg,
   orNull,
   parseWith,
   present,
@@ -25,6 +26,7 @@ import {
 import {
   AccountRef,
   AccountSize,
+  AccountSort,
   AccountType,
   ActivityRef,
   ContactRef,
@@ -190,6 +192,11 @@ builder.queryFields((t) => ({
       first: t.arg.int({ required: false, defaultValue: LIMITS.pageSizeDefault }),
       after: t.arg.string({ required: false }),
       withTotal: t.arg.boolean({ required: false, defaultValue: false }),
+      sort: t.arg({
+        type: AccountSort,
+        required: false,
+        description: 'Ignored with filter.q (relevance order).',
+      }),
     },
     resolve: async (_root, args, ctx) => {
       const f = args.filter ?? {};
@@ -205,13 +212,9 @@ builder.queryFields((t) => ({
           limit: args.first,
           cursor: args.after,
           include_total: args.withTotal ? 'true' : undefined,
+          sort: args.sort,
         }),
-        (field) =>
-          field === 'limit'
-            ? 'first'
-            : field === 'cursor'
-              ? 'after'
-              : under('filter', { legal_type: 'accountType' })(field),
+        listArg({ legal_type: 'accountType' }),
       );
       const page = await listAccounts(ctx.p, ctx.ctx, query);
       return {

@@ -228,3 +228,18 @@ export async function renamingFields<T>(
     throw new AppError(e.code, e.message, { fields, extra: e.extra, headers: e.headers, cause: e });
   }
 }
+
+/** The GraphQL argument of a list query's REST field: limit → first, cursor → after, sort, else filter.*. */
+export function listArg(renames: Record<string, string> = {}) {
+  const filter = under('filter', renames);
+  return (field: string): string =>
+    field === 'limit'
+      ? 'first'
+      : field === 'cursor'
+        ? 'after'
+        : field === 'sort' || field === 'include_total'
+          ? field === 'sort'
+            ? 'sort'
+            : 'withTotal'
+          : filter(field);
+}

@@ -9,6 +9,7 @@ import {
   given,
   idArg,
   limitArg,
+  listArg,
   orNull,
   parseWith,
   renamingFields,
@@ -21,6 +22,7 @@ import {
   BuyingRole,
   ChannelKind,
   ContactRef,
+  ContactSort,
   connection,
   pageInfo,
   Salutation,
@@ -140,6 +142,11 @@ builder.queryFields((t) => ({
       first: t.arg.int({ required: false, defaultValue: LIMITS.pageSizeDefault }),
       after: t.arg.string({ required: false }),
       withTotal: t.arg.boolean({ required: false, defaultValue: false }),
+      sort: t.arg({
+        type: ContactSort,
+        required: false,
+        description: 'Ignored with filter.q (relevance order).',
+      }),
     },
     resolve: async (_root, args, ctx) => {
       const f = args.filter ?? {};
@@ -155,8 +162,9 @@ builder.queryFields((t) => ({
           limit: args.first,
           cursor: args.after,
           include_total: args.withTotal ? 'true' : undefined,
+          sort: args.sort,
         }),
-        (field) => (field === 'limit' ? 'first' : field === 'cursor' ? 'after' : under('filter')(field)),
+        listArg(),
       );
       const page = await listContacts(ctx.p, ctx.ctx, query);
       return {

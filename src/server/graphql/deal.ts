@@ -16,6 +16,7 @@ import {
   given,
   idArg,
   limitArg,
+  listArg,
   orNull,
   parseWith,
   present,
@@ -33,6 +34,7 @@ import {
   connection,
   DealAclMode,
   DealRef,
+  DealSort,
   DealStatus,
   HoaDonRef,
   PipelineRef,
@@ -204,6 +206,7 @@ builder.queryFields((t) => ({
       first: t.arg.int({ required: false, defaultValue: LIMITS.pageSizeDefault }),
       after: t.arg.string({ required: false }),
       withTotal: t.arg.boolean({ required: false, defaultValue: false }),
+      sort: t.arg({ type: DealSort, required: false }),
     },
     resolve: async (_root, args, ctx) => {
       const f = args.filter ?? {};
@@ -225,8 +228,9 @@ builder.queryFields((t) => ({
           limit: args.first,
           cursor: args.after,
           include_total: args.withTotal ? 'true' : undefined,
+          sort: args.sort,
         }),
-        (field) => (field === 'limit' ? 'first' : field === 'cursor' ? 'after' : under('filter')(field)),
+        listArg(),
       );
       const page = await listDeals(ctx.p, ctx.ctx, query);
       return {

@@ -166,6 +166,18 @@ describe('GraphQL: reads', () => {
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data?.deals.nodes.map((d) => d.id)).toEqual([a.id]);
     expect(res.body.data?.pipelines[0]?.stages.map((s) => s.id)).toContain(Object.values(stages)[0]);
+    const sorted = await gql<{
+      byName: { nodes: Array<{ name: string }> };
+      oldest: { nodes: Array<{ name: string }> };
+    }>(
+      own.admin,
+      '{ byName: deals(sort: NAME) { nodes { name } } oldest: deals(sort: CREATED_AT) { nodes { name } } }',
+    );
+    expect(sorted.body.errors).toBeUndefined();
+    expect(sorted.body.data?.byName.nodes.map((d) => d.name)).toEqual(['Bảo trì', 'Hợp đồng phần mềm']);
+    expect(sorted.body.data?.oldest.nodes.map((d) => d.name)).toEqual(['Hợp đồng phần mềm', 'Bảo trì']);
+    const bad = await gql(own.admin, '{ deals(first: 500) { nodes { id } } }');
+    expect(bad.body.errors?.[0]?.extensions?.fields?.map((f) => f.field)).toEqual(['first']);
   });
 
   it('searches across accounts, contacts and deals', async () => {

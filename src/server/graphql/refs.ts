@@ -1,13 +1,30 @@
 import type { ObjectRef } from '@pothos/core';
 import { ROLES } from '../../shared/auth.js';
 import type { AccountJson } from '../modules/accounts/account.presenter.js';
-import { ACCOUNT_SIZES, LEGAL_TYPES, LIFECYCLES, MST_STATUSES } from '../modules/accounts/account.schema.js';
+import {
+  ACCOUNT_SIZES,
+  ACCOUNT_SORTS,
+  LEGAL_TYPES,
+  LIFECYCLES,
+  MST_STATUSES,
+} from '../modules/accounts/account.schema.js';
 import type { ActivityJson } from '../modules/activities/activity.presenter.js';
 import { ACTIVITY_KINDS } from '../modules/activities/activity.schema.js';
 import type { ContactJson } from '../modules/contacts/contact.presenter.js';
-import { BUYING_ROLES, CHANNEL_KINDS, SALUTATIONS } from '../modules/contacts/contact.schema.js';
+import {
+  BUYING_ROLES,
+  CHANNEL_KINDS,
+  CONTACT_SORTS,
+  SALUTATIONS,
+} from '../modules/contacts/contact.schema.js';
 import type { DealJson } from '../modules/deals/deal.presenter.js';
-import { ACL_MODES, DEAL_CURRENCIES, DEAL_STATUSES, STAGE_CATEGORIES } from '../modules/deals/deal.schema.js';
+import {
+  ACL_MODES,
+  DEAL_CURRENCIES,
+  DEAL_SORTS,
+  DEAL_STATUSES,
+  STAGE_CATEGORIES,
+} from '../modules/deals/deal.schema.js';
 import type { PipelineJson } from '../modules/pipelines/pipeline.presenter.js';
 import { PIPELINE_KINDS, STAGE_OUTCOMES } from '../modules/pipelines/pipeline.schema.js';
 import type { InvoiceJson } from '../modules/vietnam/invoice.service.js';
@@ -68,6 +85,23 @@ export const ActivityKind = enumOf(
   ACTIVITY_KINDS,
   'Kind of timeline entry; system kinds are written by the CRM itself and cannot be logged.',
 );
+
+/** A sort enum: `name` ↔ NAME, `-name` ↔ NAME_DESC (the REST `sort` values). */
+function sortEnum<const V extends string>(name: string, values: readonly V[]) {
+  return builder.enumType(name, {
+    description: 'List order; *_DESC is descending.',
+    values: Object.fromEntries(
+      values.map((v) => [
+        v.startsWith('-') ? `${v.slice(1).toUpperCase()}_DESC` : v.toUpperCase(),
+        { value: v },
+      ]),
+    ) as Record<string, { value: V }>,
+  });
+}
+
+export const AccountSort = sortEnum('AccountSort', ACCOUNT_SORTS);
+export const ContactSort = sortEnum('ContactSort', CONTACT_SORTS);
+export const DealSort = sortEnum('DealSort', DEAL_SORTS);
 
 /** A stage as deals and pipelines show it; position/defaultProbability are null only if the stage is gone. */
 export interface StageShape {
