@@ -123,6 +123,9 @@ describe('cyberos-crm login, config and exit codes', () => {
     expect(JSON.parse(login.out).config).toBe(file);
     expect(statSync(file).mode & 0o777).toBe(0o600);
 
+    const down = await cli(['account', 'list'], { CRM_URL: 'http://127.0.0.1:9', CRM_API_KEY: key.token });
+    expect(down.code).toBe(1);
+    expect(down.err).toContain('cannot reach the server');
     expect((await cli(['account', 'create'], env)).code).toBe(2); // --name missing
     expect((await cli(['deal', 'close', '--id', 'x', '--outcome', 'maybe'], env)).code).toBe(2);
     const missing = await cli(['account', 'get', '--id', '01900000-0000-7000-8000-000000000000'], env);

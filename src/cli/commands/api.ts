@@ -105,6 +105,15 @@ export function apiClient(url: string, apiKey: string): Client {
   return client;
 }
 
+/** fetch failed before any answer (refused, DNS, TLS): exit 1 with the reason. */
+export function networkError(e: unknown): CliError {
+  const cause = e instanceof Error && e.cause instanceof Error ? `: ${e.cause.message}` : '';
+  return new CliError(
+    `cannot reach the server (${e instanceof Error ? e.message : String(e)}${cause})`,
+    EXIT.failure,
+  );
+}
+
 type Result<T> = { data: T | undefined; error?: unknown; response?: Response };
 
 /** The answer's data, or a CliError carrying the problem and the exit code of its status. */
@@ -113,14 +122,11 @@ export async function call<T>(pending: Promise<Result<T>>): Promise<T> {
   try {
     r = await pending;
   } catch (e) {
-    const cause = e instanceof Error && e.cause instanceof Error ? `: ${e.cause.message}` : '';
-    throw new CliError(
-      `cannot reach the server (${e instanceof Error ? e.message : String(e)}${cause})`,
-      EXIT.failure,
-    );
+    throw networkError(e);
   }
-  const status = r.response?.status ?? 0;
-  if (r.error !== undefined || status >= 400 || !r.response) {
+  if (!r.response) throw networkError(r.error);
+  const status = r.response.status;
+  if (r.error !== undefined || status >= 400) {
     const problem = typeof r.error === 'object' && r.error !== null ? (r.error as Problem) : null;
     throw new CliError(problemMessage(problem, status), exitCodeForStatus(status), problem);
   }

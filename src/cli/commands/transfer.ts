@@ -20,6 +20,7 @@ import {
   call,
   EXIT,
   exitCodeForStatus,
+  networkError,
   type Problem,
   pages,
   printJson,
@@ -271,6 +272,7 @@ async function importFile(
             kind === 'accounts'
               ? await postCrmV1Accounts({ client: s.client, body: accountBody(r), headers })
               : await postCrmV1Contacts({ client: s.client, body: contactBody(r), headers });
+          if (!res.response) throw networkError(res.error);
           const status = res.response.status;
           if (res.data) {
             createdIds.push(res.data.id);
