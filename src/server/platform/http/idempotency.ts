@@ -23,6 +23,13 @@ declare module 'fastify' {
   interface FastifyRequest {
     idempotency: { workspaceId: string; principalId: string; key: string } | null;
   }
+  interface FastifyContextConfig {
+    /**
+     * 'off' for POST routes that are not REST writes (GraphQL, MCP: one endpoint carrying reads, writes
+     * and handshakes, whose clients send no Idempotency-Key). Their writes still go through the services.
+     */
+    idempotency?: 'off';
+  }
 }
 
 const WRITE_METHODS = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
@@ -232,6 +239,7 @@ export function installIdempotency<DB>(app: FastifyInstance, db: Database<DB>, t
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (!methods.some((m) => WRITE_METHODS.has(m))) return;
+    if ((route.config as { idempotency?: 'off' } | undefined)?.idempotency === 'off') return;
     const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
     route.preHandler = [...asArray(route.preHandler), preHandler];
     route.onSend = [...asArray(route.onSend), onSend];

@@ -5,13 +5,6 @@ import { ctxOf } from '../http/context.js';
 import { createMcpServer } from './server.js';
 import type { McpTool } from './tool.js';
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** The MCP transport route (see the onRoute hook in mcpHttpRoutes). */
-    mcpTransport?: true;
-  }
-}
-
 /**
  * Streamable HTTP at `/mcp` (MCP 2025-06-18), stateless: each POST carries one JSON-RPC message and is
  * answered by a server built for that request's actor (API key `Authorization: Bearer crm_sk_…` or
@@ -21,22 +14,12 @@ declare module 'fastify' {
  */
 export function mcpHttpRoutes<P>(platform: P, tools: readonly McpTool<P>[]): FastifyPluginAsync {
   return async (app) => {
-    // Idempotency-Key is required of API-key clients on REST writes; a JSON-RPC POST is not a REST
-    // write (one endpoint carries reads, writes and the handshake, and MCP clients send no such
-    // header), so this route drops the idempotency hooks the platform attached to every POST route
-    // (the platform's onRoute hook runs first: parent hooks before this plugin's). Lead: replace by a
-    // route config opt-out in platform/http/idempotency.ts.
-    app.addHook('onRoute', (route) => {
-      if (route.config?.mcpTransport) {
-        route.preHandler = [];
-        route.onSend = [];
-      }
-    });
-
     app.post(
       '/mcp',
       {
-        config: { mcpTransport: true },
+        // A JSON-RPC POST is not a REST write: one endpoint carries reads, writes and the handshake, and MCP
+        // clients send no Idempotency-Key (the tools' writes still go through the services).
+        config: { idempotency: 'off' },
         schema: {
           hide: true,
         },
