@@ -41,7 +41,13 @@ import {
 import { benchAppConfig } from './servers/app-config.js';
 import { killAllChildren, type RunningServer, startServer } from './servers/protocol.js';
 import { median, round } from './stats.js';
-import { autologLoad, graphqlBoardLoad, prepareAutolog } from './surfaces.js';
+import {
+  autologLoad,
+  checkAutolog,
+  checkGraphqlBoard,
+  graphqlBoardLoad,
+  prepareAutolog,
+} from './surfaces.js';
 
 /**
  * `npm run bench`: seed (or reuse) the dataset, start the app and the bare baseline in child
@@ -386,12 +392,16 @@ async function measure(
   const spread = await movesLoad(appOrigin, lanes, c, options.searchMixSeconds);
   log(`  moves: ${spread.movesPerSecond}/s, p95 ${spread.latencyMs.p95} ms`);
 
-  log(`GraphQL board query: warm-up ${options.getByIdWarmupSeconds} s, then ${options.searchMixSeconds} s`);
+  const gqDeals = await checkGraphqlBoard(appOrigin, auth, pipelineId);
+  log(
+    `GraphQL board query (${gqDeals} deals): warm-up ${options.getByIdWarmupSeconds} s, then ${options.searchMixSeconds} s`,
+  );
   await graphqlBoardLoad(appOrigin, auth, pipelineId, c, options.getByIdWarmupSeconds);
   const gqAlone = await graphqlBoardLoad(appOrigin, auth, pipelineId, 1, options.searchMixSeconds);
   const gqRun = await graphqlBoardLoad(appOrigin, auth, pipelineId, c, options.searchMixSeconds);
   log(`  GraphQL board: one at a time p95 ${gqAlone.latencyMs.p95} ms; ${c} connections ${gqRun.rps} req/s`);
   const autologDomains = await prepareAutolog(appOrigin, auth, firstId);
+  await checkAutolog(appOrigin, auth, autologDomains);
   log(`auto-log: ${options.searchMixSeconds} s, ${c} connections`);
   const autolog = await autologLoad(appOrigin, auth, autologDomains, c, options.searchMixSeconds);
   log(`  auto-log: ${autolog.rps} emails/s, p95 ${autolog.latencyMs.p95} ms`);
@@ -399,7 +409,7 @@ async function measure(
     surfaces: {
       graphqlBoard: {
         endpoint: 'GET /crm/graphql?query=deals(filter: {pipelineId}) { … stage account primaryContact }',
-        deals: BOARD_DEALS,
+        deals: gqDeals,
         run: summary(gqRun),
         serverTime: summary(gqAlone),
       },

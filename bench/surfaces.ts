@@ -15,6 +15,27 @@ export const GRAPHQL_BOARD_QUERY = `query Board($pipelineId: ID!) {
   }
 }`;
 
+/** One request first: a GraphQL error answers 200 too, so the load would measure errors unnoticed. */
+export async function checkGraphqlBoard(
+  origin: string,
+  headers: Record<string, string>,
+  pipelineId: string,
+): Promise<number> {
+  const res = await fetch(`${origin}${boardPath(pipelineId)}`, {
+    headers: { ...headers, accept: 'application/json' },
+  });
+  const body = (await res.json()) as { data?: { deals?: { edges: unknown[] } }; errors?: unknown[] };
+  if (!res.ok || body.errors || !body.data?.deals) {
+    throw new Error(`GraphQL board query failed (${res.status}): ${JSON.stringify(body).slice(0, 500)}`);
+  }
+  return body.data.deals.edges.length;
+}
+
+const boardPath = (pipelineId: string) =>
+  `/crm/graphql?query=${encodeURIComponent(GRAPHQL_BOARD_QUERY)}&variables=${encodeURIComponent(
+    JSON.stringify({ pipelineId }),
+  )}`;
+
 export function graphqlBoardLoad(
   origin: string,
   headers: Record<string, string>,
@@ -22,9 +43,7 @@ export function graphqlBoardLoad(
   connections: number,
   durationSeconds: number,
 ): Promise<LoadResult> {
-  const path = `/crm/graphql?query=${encodeURIComponent(GRAPHQL_BOARD_QUERY)}&variables=${encodeURIComponent(
-    JSON.stringify({ pipelineId }),
-  )}`;
+  const path = boardPath(pipelineId);
   return runLoad({
     origin,
     connections,
@@ -72,6 +91,22 @@ function message(n: number, customerDomain: string, ownDomain: string): string {
     `Chào anh, bên em gửi lại báo giá lần ${n}. Cảm ơn anh.`,
     '',
   ].join('\r\n');
+}
+
+/** One message first: it must be logged (matched to the tracked account), not skipped. */
+export async function checkAutolog(
+  origin: string,
+  headers: Record<string, string>,
+  domains: { customerDomain: string; ownDomain: string },
+): Promise<void> {
+  const res = await fetch(`${origin}/crm/v1/inbound/email`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'message/rfc822', 'idempotency-key': randomUUID() },
+    body: message(0, domains.customerDomain, domains.ownDomain),
+  });
+  const text = await res.text();
+  if (!res.ok || !text.includes('"logged"'))
+    throw new Error(`auto-log check failed (${res.status}): ${text.slice(0, 500)}`);
 }
 
 export async function autologLoad(

@@ -12,6 +12,8 @@ import {
 } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
 import type { AppDatabase, AppPlatform } from './db.js';
+import { graphqlRoutes } from './graphql/routes.js';
+import { crmMcpTools } from './mcp.js';
 import { accountRoutes } from './modules/accounts/account.routes.js';
 import { activityRoutes } from './modules/activities/activity.routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
@@ -44,6 +46,7 @@ import { installIdempotency } from './platform/http/idempotency.js';
 import { frameworkErrorHandler, installProblemHandling } from './platform/http/problem.js';
 import { installSecurityHeaders } from './platform/http/security-headers.js';
 import { createRedis, type KeyValueStore, MemoryStore, RedisStore } from './platform/kv.js';
+import { mcpHttpRoutes } from './platform/mcp/http.js';
 import { installMetrics, installMetricsAuth } from './platform/observability/metrics.js';
 import { writeTransaction } from './platform/unit-of-work.js';
 
@@ -282,6 +285,9 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   await app.register(dashboardRoutes(platform), { prefix: API_PREFIX });
   await app.register(auditRoutes(platform), { prefix: API_PREFIX });
   await app.register(webhookRoutes(platform, webhooks), { prefix: API_PREFIX });
+  await app.register(graphqlRoutes(platform));
+  // MCP (streamable HTTP) at /mcp, beside /crm/v1: the seed's path for agents.
+  await app.register(mcpHttpRoutes(platform, crmMcpTools));
   await app.register(inboundRoutes(platform), { prefix: API_PREFIX });
 
   const wonFlow = new WonFlowRunner(platform, { pollMs: config.WON_FLOW_POLL_MS, ...options.wonFlow });
