@@ -16,6 +16,14 @@ async function ask(question: string): Promise<string> {
 }
 
 export function registerLoginCommands(program: Command): void {
+  program.addHelpText(
+    'after',
+    '\nAPI commands use the key stored by `login` (or CRM_URL and CRM_API_KEY).\n' +
+      'Exit codes: 0 ok · 1 failure (server error, unreachable) · 2 usage · 3 audit chain broken · ' +
+      '4 invalid input (the API refused a field, invalid MST, rejected import rows) · 5 not found · ' +
+      '6 not signed in, bad key or missing scope · 7 conflict (stale version, closed deal) · 8 rate limited · ' +
+      '78 bad configuration (local commands).',
+  );
   program
     .command('login')
     .description(
