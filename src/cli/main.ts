@@ -4,12 +4,22 @@ import { verifyAllAudit } from '../server/modules/audit/audit.service.js';
 import { ConfigError, devSecret, loadConfig } from '../server/platform/config.js';
 import { createDatabase, databaseOptions } from '../server/platform/db/database.js';
 import { migrateDown, migrateUp, migrationStatus } from '../server/platform/db/migrate.js';
+import { registerAccountCommands } from './commands/accounts.js';
+import { registerContactCommands } from './commands/contacts.js';
+import { registerDealCommands } from './commands/deals.js';
+import { registerForecastCommand } from './commands/forecast.js';
+import { registerKeyCommands } from './commands/keys.js';
+import { registerLoginCommands } from './commands/login.js';
+import { registerMcpCommand } from './commands/mcp.js';
+import { registerTransferCommands } from './commands/transfer.js';
 import { registerVietnamCommands } from './commands/vn.js';
 
 /**
  * `cyberos-crm`: operator commands that use the server code directly (migrate, seed, serve, worker,
- * audit verify). The API commands (accounts, deals, …) come with the CLI issue and talk to the REST API
- * through a generated client. Exit codes: 0 ok, 1 failure, 2 usage, 3 audit chain broken, 78 config.
+ * audit verify), and the API commands (login, account, contact, deal, forecast, keys, import, export in
+ * `commands/`) that talk to the REST API through the generated client in `client/`. Exit codes: 0 ok,
+ * 1 failure, 2 usage, 3 audit chain broken, 4 invalid input, 5 not found, 6 auth/scope, 7 conflict,
+ * 8 rate limited, 78 config.
  */
 
 async function withDb<T>(fn: (db: Awaited<ReturnType<typeof createDatabase<DB>>>) => Promise<T>): Promise<T> {
@@ -168,6 +178,14 @@ audit
   });
 
 registerVietnamCommands(program);
+registerMcpCommand(program);
+registerLoginCommands(program);
+registerAccountCommands(program);
+registerContactCommands(program);
+registerDealCommands(program);
+registerForecastCommand(program);
+registerKeyCommands(program);
+registerTransferCommands(program);
 
 try {
   await program.parseAsync(process.argv);
