@@ -1,9 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { DB } from '../server/db.js';
-import { verifyAllAudit } from '../server/modules/audit/audit.service.js';
 import { ConfigError, devSecret, loadConfig } from '../server/platform/config.js';
-import { createDatabase, databaseOptions } from '../server/platform/db/database.js';
-import { migrateDown, migrateUp, migrationStatus } from '../server/platform/db/migrate.js';
+import type { Database } from '../server/platform/db/database.js';
 import { registerAccountCommands } from './commands/accounts.js';
 import { registerContactCommands } from './commands/contacts.js';
 import { registerDealCommands } from './commands/deals.js';
@@ -22,7 +20,9 @@ import { registerVietnamCommands } from './commands/vn.js';
  * 8 rate limited, 78 config.
  */
 
-async function withDb<T>(fn: (db: Awaited<ReturnType<typeof createDatabase<DB>>>) => Promise<T>): Promise<T> {
+async function withDb<T>(fn: (db: Database<DB>) => Promise<T>): Promise<T> {
+  // Imported here, not at the top: API commands never load the database drivers (a faster start).
+  const { createDatabase, databaseOptions } = await import('../server/platform/db/database.js');
   const config = loadConfig();
   const db = await createDatabase<DB>(databaseOptions(config));
   try {
@@ -31,6 +31,8 @@ async function withDb<T>(fn: (db: Awaited<ReturnType<typeof createDatabase<DB>>>
     await db.destroy();
   }
 }
+
+const migrations = () => import('../server/platform/db/migrate.js');
 
 const positiveInt = (v: string): number => {
   const n = Number(v);
@@ -50,6 +52,7 @@ migrate
   .description('apply every pending migration')
   .option('--json', 'machine-readable output')
   .action(async (opts: { json?: boolean }) => {
+    const { migrateUp } = await migrations();
     const ran = await withDb((db) => migrateUp(db));
     if (opts.json) console.log(JSON.stringify({ applied: ran }));
     else
@@ -61,6 +64,7 @@ migrate
   .option('--steps <n>', 'how many to revert', positiveInt, 1)
   .option('--json', 'machine-readable output')
   .action(async (opts: { steps: number; json?: boolean }) => {
+    const { migrateDown } = await migrations();
     const ran = await withDb((db) => migrateDown(db, opts.steps));
     if (opts.json) console.log(JSON.stringify({ reverted: ran }));
     else
@@ -71,6 +75,7 @@ migrate
   .description('list migrations and whether they ran')
   .option('--json', 'machine-readable output')
   .action(async (opts: { json?: boolean }) => {
+    const { migrationStatus } = await migrations();
     const status = await withDb((db) => migrationStatus(db));
     if (opts.json) console.log(JSON.stringify(status));
     else
@@ -96,6 +101,7 @@ program
     const config = loadConfig();
     const { buildApp } = await import('../server/app.js');
     const { generateDemoPassword, seedDemo, seedDemoStories } = await import('../server/seed/demo.js');
+    const { migrateUp } = await migrations();
     const demo = await withDb(async (db) => {
       await migrateUp(db);
       const { app, platform } = await buildApp({ config: { ...config, LOG_LEVEL: 'warn' }, db });
@@ -160,6 +166,7 @@ audit
   .option('--workspace <id>', 'only this workspace')
   .option('--json', 'machine-readable output')
   .action(async (opts: { workspace?: string; json?: boolean }) => {
+    const { verifyAllAudit } = await import('../server/modules/audit/audit.service.js');
     const results = await withDb((db) => verifyAllAudit(db, opts.workspace));
     const broken = results.filter((r) => !r.ok);
     if (opts.json) {
