@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { DeleteCrmV1AccountsByIdData, DeleteCrmV1AccountsByIdErrors, DeleteCrmV1AccountsByIdResponses, DeleteCrmV1ApiKeysByIdData, DeleteCrmV1ApiKeysByIdErrors, DeleteCrmV1ApiKeysByIdResponses, DeleteCrmV1ContactsByIdData, DeleteCrmV1ContactsByIdErrors, DeleteCrmV1ContactsByIdResponses, DeleteCrmV1DealsByIdData, DeleteCrmV1DealsByIdErrors, DeleteCrmV1DealsByIdResponses, DeleteCrmV1ExchangeRatesByIdData, DeleteCrmV1ExchangeRatesByIdErrors, DeleteCrmV1ExchangeRatesByIdResponses, DeleteCrmV1InvitationsByIdData, DeleteCrmV1InvitationsByIdErrors, DeleteCrmV1InvitationsByIdResponses, DeleteCrmV1PipelinesByIdData, DeleteCrmV1PipelinesByIdErrors, DeleteCrmV1PipelinesByIdResponses, DeleteCrmV1PipelinesByIdStagesByStageIdData, DeleteCrmV1PipelinesByIdStagesByStageIdErrors, DeleteCrmV1PipelinesByIdStagesByStageIdResponses, DeleteCrmV1VnBanksByBinData, DeleteCrmV1VnBanksByBinErrors, DeleteCrmV1VnBanksByBinResponses, DeleteCrmV1VnReceivingAccountsByIdData, DeleteCrmV1VnReceivingAccountsByIdErrors, DeleteCrmV1VnReceivingAccountsByIdResponses, DeleteCrmV1WebhooksByIdData, DeleteCrmV1WebhooksByIdErrors, DeleteCrmV1WebhooksByIdResponses, GetCrmV1AccountsByIdData, GetCrmV1AccountsByIdErrors, GetCrmV1AccountsByIdResponses, GetCrmV1AccountsByIdTimelineData, GetCrmV1AccountsByIdTimelineErrors, GetCrmV1AccountsByIdTimelineResponses, GetCrmV1AccountsData, GetCrmV1AccountsErrors, GetCrmV1AccountsResponses, GetCrmV1ActivitiesByIdData, GetCrmV1ActivitiesByIdErrors, GetCrmV1ActivitiesByIdResponses, GetCrmV1ActivitiesData, GetCrmV1ActivitiesErrors, GetCrmV1ActivitiesResponses, GetCrmV1ApiKeysData, GetCrmV1ApiKeysErrors, GetCrmV1ApiKeysResponses, GetCrmV1AuditData, GetCrmV1AuditErrors, GetCrmV1AuditResponses, GetCrmV1AuditVerifyData, GetCrmV1AuditVerifyErrors, GetCrmV1AuditVerifyResponses, GetCrmV1ContactsByIdData, GetCrmV1ContactsByIdErrors, GetCrmV1ContactsByIdResponses, GetCrmV1ContactsByIdTimelineData, GetCrmV1ContactsByIdTimelineErrors, GetCrmV1ContactsByIdTimelineResponses, GetCrmV1ContactsData, GetCrmV1ContactsErrors, GetCrmV1ContactsResponses, GetCrmV1DashboardData, GetCrmV1DashboardErrors, GetCrmV1DashboardResponses, GetCrmV1DealsByIdData, GetCrmV1DealsByIdErrors, GetCrmV1DealsByIdFlowData, GetCrmV1DealsByIdFlowErrors, GetCrmV1DealsByIdFlowResponses, GetCrmV1DealsByIdLineItemsData, GetCrmV1DealsByIdLineItemsErrors, GetCrmV1DealsByIdLineItemsResponses, GetCrmV1DealsByIdResponses, GetCrmV1DealsByIdStageHistoryData, GetCrmV1DealsByIdStageHistoryErrors, GetCrmV1DealsByIdStageHistoryResponses, GetCrmV1DealsByIdTimelineData, GetCrmV1DealsByIdTimelineErrors, GetCrmV1DealsByIdTimelineResponses, GetCrmV1DealsByIdVietqrData, GetCrmV1DealsByIdVietqrErrors, GetCrmV1DealsByIdVietqrResponses, GetCrmV1DealsData, GetCrmV1DealsErrors, GetCrmV1DealsResponses, GetCrmV1ExchangeRatesByIdData, GetCrmV1ExchangeRatesByIdErrors, GetCrmV1ExchangeRatesByIdResponses, GetCrmV1ExchangeRatesConvertData, GetCrmV1ExchangeRatesConvertErrors, GetCrmV1ExchangeRatesConvertResponses, GetCrmV1ExchangeRatesData, GetCrmV1ExchangeRatesErrors, GetCrmV1ExchangeRatesResponses, GetCrmV1InvitationsData, GetCrmV1InvitationsErrors, GetCrmV1InvitationsResponses, GetCrmV1InvoicesByIdData, GetCrmV1InvoicesByIdErrors, GetCrmV1InvoicesByIdHtmlData, GetCrmV1InvoicesByIdHtmlResponses, GetCrmV1InvoicesByIdResponses, GetCrmV1InvoicesByIdXmlData, GetCrmV1InvoicesByIdXmlResponses, GetCrmV1InvoicesData, GetCrmV1InvoicesErrors, GetCrmV1InvoicesResponses, GetCrmV1MeData, GetCrmV1MeErrors, GetCrmV1MembersData, GetCrmV1MembersErrors, GetCrmV1MembersResponses, GetCrmV1MeResponses, GetCrmV1PipelinesByIdBoardData, GetCrmV1PipelinesByIdBoardErrors, GetCrmV1PipelinesByIdBoardResponses, GetCrmV1PipelinesByIdData, GetCrmV1PipelinesByIdErrors, GetCrmV1PipelinesByIdResponses, GetCrmV1PipelinesData, GetCrmV1PipelinesErrors, GetCrmV1PipelinesResponses, GetCrmV1SearchData, GetCrmV1SearchErrors, GetCrmV1SearchResponses, GetCrmV1VnBanksData, GetCrmV1VnBanksErrors, GetCrmV1VnBanksResponses, GetCrmV1VnReceivingAccountsData, GetCrmV1VnReceivingAccountsErrors, GetCrmV1VnReceivingAccountsResponses, GetCrmV1VnSettingsData, GetCrmV1VnSettingsErrors, GetCrmV1VnSettingsResponses, GetCrmV1VnVietqrByIdQrPngData, GetCrmV1VnVietqrByIdQrPngResponses, GetCrmV1VnVietqrByIdQrSvgData, GetCrmV1VnVietqrByIdQrSvgResponses, GetCrmV1WebhooksByIdData, GetCrmV1WebhooksByIdDeliveriesByDeliveryIdData, GetCrmV1WebhooksByIdDeliveriesByDeliveryIdErrors, GetCrmV1WebhooksByIdDeliveriesByDeliveryIdResponses, GetCrmV1WebhooksByIdDeliveriesData, GetCrmV1WebhooksByIdDeliveriesErrors, GetCrmV1WebhooksByIdDeliveriesResponses, GetCrmV1WebhooksByIdErrors, GetCrmV1WebhooksByIdResponses, GetCrmV1WebhooksData, GetCrmV1WebhooksErrors, GetCrmV1WebhooksResponses, GetCrmV1WorkspaceData, GetCrmV1WorkspaceErrors, GetCrmV1WorkspaceResponses, PatchCrmV1AccountsByIdData, PatchCrmV1AccountsByIdErrors, PatchCrmV1AccountsByIdResponses, PatchCrmV1ContactsByIdData, PatchCrmV1ContactsByIdErrors, PatchCrmV1ContactsByIdResponses, PatchCrmV1DealsByIdData, PatchCrmV1DealsByIdErrors, PatchCrmV1DealsByIdResponses, PatchCrmV1ExchangeRatesByIdData, PatchCrmV1ExchangeRatesByIdErrors, PatchCrmV1ExchangeRatesByIdResponses, PatchCrmV1MembersByUserIdData, PatchCrmV1MembersByUserIdErrors, PatchCrmV1MembersByUserIdResponses, PatchCrmV1PipelinesByIdData, PatchCrmV1PipelinesByIdErrors, PatchCrmV1PipelinesByIdResponses, PatchCrmV1PipelinesByIdStagesByStageIdData, PatchCrmV1PipelinesByIdStagesByStageIdErrors, PatchCrmV1PipelinesByIdStagesByStageIdResponses, PatchCrmV1VnReceivingAccountsByIdData, PatchCrmV1VnReceivingAccountsByIdErrors, PatchCrmV1VnReceivingAccountsByIdResponses, PatchCrmV1VnSettingsData, PatchCrmV1VnSettingsErrors, PatchCrmV1VnSettingsResponses, PatchCrmV1WebhooksByIdData, PatchCrmV1WebhooksByIdErrors, PatchCrmV1WebhooksByIdResponses, PatchCrmV1WorkspaceData, PatchCrmV1WorkspaceErrors, PatchCrmV1WorkspaceResponses, PostCrmV1AccountsByIdRestoreData, PostCrmV1AccountsByIdRestoreErrors, PostCrmV1AccountsByIdRestoreResponses, PostCrmV1AccountsByIdValidateMstData, PostCrmV1AccountsByIdValidateMstErrors, PostCrmV1AccountsByIdValidateMstResponses, PostCrmV1AccountsData, PostCrmV1AccountsErrors, PostCrmV1AccountsResponses, PostCrmV1ActivitiesByIdCompleteData, PostCrmV1ActivitiesByIdCompleteErrors, PostCrmV1ActivitiesByIdCompleteResponses, PostCrmV1ActivitiesData, PostCrmV1ActivitiesErrors, PostCrmV1ActivitiesResponses, PostCrmV1ApiKeysData, PostCrmV1ApiKeysErrors, PostCrmV1ApiKeysResponses, PostCrmV1AuthLoginData, PostCrmV1AuthLoginErrors, PostCrmV1AuthLoginResponses, PostCrmV1AuthLogoutData, PostCrmV1AuthLogoutErrors, PostCrmV1AuthLogoutResponses, PostCrmV1AuthRefreshData, PostCrmV1AuthRefreshErrors, PostCrmV1AuthRefreshResponses, PostCrmV1AuthSignupData, PostCrmV1AuthSignupErrors, PostCrmV1AuthSignupResponses, PostCrmV1AuthSwitchData, PostCrmV1AuthSwitchErrors, PostCrmV1AuthSwitchResponses, PostCrmV1ContactsByIdClaimData, PostCrmV1ContactsByIdClaimErrors, PostCrmV1ContactsByIdClaimResponses, PostCrmV1ContactsByIdReleaseData, PostCrmV1ContactsByIdReleaseErrors, PostCrmV1ContactsByIdReleaseResponses, PostCrmV1ContactsByIdRestoreData, PostCrmV1ContactsByIdRestoreErrors, PostCrmV1ContactsByIdRestoreResponses, PostCrmV1ContactsData, PostCrmV1ContactsErrors, PostCrmV1ContactsResponses, PostCrmV1DealsByIdCloseData, PostCrmV1DealsByIdCloseErrors, PostCrmV1DealsByIdCloseResponses, PostCrmV1DealsByIdFlowRetryData, PostCrmV1DealsByIdFlowRetryErrors, PostCrmV1DealsByIdFlowRetryResponses, PostCrmV1DealsByIdInvoiceData, PostCrmV1DealsByIdInvoiceErrors, PostCrmV1DealsByIdInvoiceResponses, PostCrmV1DealsByIdMoveData, PostCrmV1DealsByIdMoveErrors, PostCrmV1DealsByIdMoveResponses, PostCrmV1DealsByIdRestoreData, PostCrmV1DealsByIdRestoreErrors, PostCrmV1DealsByIdRestoreResponses, PostCrmV1DealsByIdVietqrData, PostCrmV1DealsByIdVietqrErrors, PostCrmV1DealsByIdVietqrResponses, PostCrmV1DealsData, PostCrmV1DealsErrors, PostCrmV1DealsResponses, PostCrmV1ExchangeRatesData, PostCrmV1ExchangeRatesErrors, PostCrmV1ExchangeRatesResponses, PostCrmV1InvitationsAcceptData, PostCrmV1InvitationsAcceptErrors, PostCrmV1InvitationsAcceptResponses, PostCrmV1InvitationsData, PostCrmV1InvitationsErrors, PostCrmV1InvitationsResponses, PostCrmV1InvoicesByIdAdjustData, PostCrmV1InvoicesByIdAdjustErrors, PostCrmV1InvoicesByIdAdjustResponses, PostCrmV1InvoicesByIdReplaceData, PostCrmV1InvoicesByIdReplaceErrors, PostCrmV1InvoicesByIdReplaceResponses, PostCrmV1PipelinesByIdStagesData, PostCrmV1PipelinesByIdStagesErrors, PostCrmV1PipelinesByIdStagesReorderData, PostCrmV1PipelinesByIdStagesReorderErrors, PostCrmV1PipelinesByIdStagesReorderResponses, PostCrmV1PipelinesByIdStagesResponses, PostCrmV1PipelinesData, PostCrmV1PipelinesErrors, PostCrmV1PipelinesResponses, PostCrmV1VnAddressParseData, PostCrmV1VnAddressParseErrors, PostCrmV1VnAddressParseResponses, PostCrmV1VnMstValidateData, PostCrmV1VnMstValidateErrors, PostCrmV1VnMstValidateResponses, PostCrmV1VnReceivingAccountsByIdConfirmData, PostCrmV1VnReceivingAccountsByIdConfirmErrors, PostCrmV1VnReceivingAccountsByIdConfirmResponses, PostCrmV1VnReceivingAccountsData, PostCrmV1VnReceivingAccountsErrors, PostCrmV1VnReceivingAccountsResponses, PostCrmV1VnSalutationData, PostCrmV1VnSalutationErrors, PostCrmV1VnSalutationResponses, PostCrmV1VnVietqrDecodeData, PostCrmV1VnVietqrDecodeErrors, PostCrmV1VnVietqrDecodeResponses, PostCrmV1VnVietqrEncodeData, PostCrmV1VnVietqrEncodeErrors, PostCrmV1VnVietqrEncodeResponses, PostCrmV1WebhooksByIdDeliveriesByDeliveryIdRedeliverData, PostCrmV1WebhooksByIdDeliveriesByDeliveryIdRedeliverErrors, PostCrmV1WebhooksByIdDeliveriesByDeliveryIdRedeliverResponses, PostCrmV1WebhooksByIdRotateSecretData, PostCrmV1WebhooksByIdRotateSecretErrors, PostCrmV1WebhooksByIdRotateSecretResponses, PostCrmV1WebhooksByIdTestData, PostCrmV1WebhooksByIdTestErrors, PostCrmV1WebhooksByIdTestResponses, PostCrmV1WebhooksData, PostCrmV1WebhooksErrors, PostCrmV1WebhooksResponses, PostCrmV1WorkspacesData, PostCrmV1WorkspacesErrors, PostCrmV1WorkspacesResponses, PutCrmV1DealsByIdLineItemsData, PutCrmV1DealsByIdLineItemsErrors, PutCrmV1DealsByIdLineItemsResponses, PutCrmV1PipelinesByIdTransitionsData, PutCrmV1PipelinesByIdTransitionsErrors, PutCrmV1PipelinesByIdTransitionsResponses, PutCrmV1VnBanksByBinData, PutCrmV1VnBanksByBinErrors, PutCrmV1VnBanksByBinResponses } from './types.gen.js';
+import type { DeleteCrmV1AccountsByIdData, DeleteCrmV1AccountsByIdErrors, DeleteCrmV1AccountsByIdResponses, DeleteCrmV1AccountsByIdTrackedDomainsByDomainIdData, DeleteCrmV1AccountsByIdTrackedDomainsByDomainIdErrors, DeleteCrmV1AccountsByIdTrackedDomainsByDomainIdResponses, DeleteCrmV1ApiKeysByIdData, DeleteCrmV1ApiKeysByIdErrors, DeleteCrmV1ApiKeysByIdResponses, DeleteCrmV1ContactsByIdData, DeleteCrmV1ContactsByIdErrors, DeleteCrmV1ContactsByIdResponses, DeleteCrmV1DealsByIdData, DeleteCrmV1DealsByIdErrors, DeleteCrmV1DealsByIdResponses, DeleteCrmV1ExchangeRatesByIdData, DeleteCrmV1ExchangeRatesByIdErrors, DeleteCrmV1ExchangeRatesByIdResponses, DeleteCrmV1InvitationsByIdData, DeleteCrmV1InvitationsByIdErrors, DeleteCrmV1InvitationsByIdResponses, DeleteCrmV1PipelinesByIdData, DeleteCrmV1PipelinesByIdErrors, DeleteCrmV1PipelinesByIdResponses, DeleteCrmV1PipelinesByIdStagesByStageIdData, DeleteCrmV1PipelinesByIdStagesByStageIdErrors, DeleteCrmV1PipelinesByIdStagesByStageIdResponses, DeleteCrmV1VnBanksByBinData, DeleteCrmV1VnBanksByBinErrors, DeleteCrmV1VnBanksByBinResponses, DeleteCrmV1VnReceivingAccountsByIdData, DeleteCrmV1VnReceivingAccountsByIdErrors, DeleteCrmV1VnReceivingAccountsByIdResponses, DeleteCrmV1WebhooksByIdData, DeleteCrmV1WebhooksByIdErrors, DeleteCrmV1WebhooksByIdResponses, GetCrmV1AccountsByIdData, GetCrmV1AccountsByIdErrors, GetCrmV1AccountsByIdResponses, GetCrmV1AccountsByIdTimelineData, GetCrmV1AccountsByIdTimelineErrors, GetCrmV1AccountsByIdTimelineResponses, GetCrmV1AccountsByIdTrackedDomainsData, GetCrmV1AccountsByIdTrackedDomainsErrors, GetCrmV1AccountsByIdTrackedDomainsResponses, GetCrmV1AccountsData, GetCrmV1AccountsErrors, GetCrmV1AccountsResponses, GetCrmV1ActivitiesByIdData, GetCrmV1ActivitiesByIdErrors, GetCrmV1ActivitiesByIdResponses, GetCrmV1ActivitiesData, GetCrmV1ActivitiesErrors, GetCrmV1ActivitiesResponses, GetCrmV1ApiKeysData, GetCrmV1ApiKeysErrors, GetCrmV1ApiKeysResponses, GetCrmV1AuditData, GetCrmV1AuditErrors, GetCrmV1AuditResponses, GetCrmV1AuditVerifyData, GetCrmV1AuditVerifyErrors, GetCrmV1AuditVerifyResponses, GetCrmV1ContactsByIdData, GetCrmV1ContactsByIdErrors, GetCrmV1ContactsByIdResponses, GetCrmV1ContactsByIdTimelineData, GetCrmV1ContactsByIdTimelineErrors, GetCrmV1ContactsByIdTimelineResponses, GetCrmV1ContactsData, GetCrmV1ContactsErrors, GetCrmV1ContactsResponses, GetCrmV1DashboardData, GetCrmV1DashboardErrors, GetCrmV1DashboardResponses, GetCrmV1DealsByIdData, GetCrmV1DealsByIdErrors, GetCrmV1DealsByIdFlowData, GetCrmV1DealsByIdFlowErrors, GetCrmV1DealsByIdFlowResponses, GetCrmV1DealsByIdLineItemsData, GetCrmV1DealsByIdLineItemsErrors, GetCrmV1DealsByIdLineItemsResponses, GetCrmV1DealsByIdResponses, GetCrmV1DealsByIdStageHistoryData, GetCrmV1DealsByIdStageHistoryErrors, GetCrmV1DealsByIdStageHistoryResponses, GetCrmV1DealsByIdTimelineData, GetCrmV1DealsByIdTimelineErrors, GetCrmV1DealsByIdTimelineResponses, GetCrmV1DealsByIdVietqrData, GetCrmV1DealsByIdVietqrErrors, GetCrmV1DealsByIdVietqrResponses, GetCrmV1DealsData, GetCrmV1DealsErrors, GetCrmV1DealsResponses, GetCrmV1ExchangeRatesByIdData, GetCrmV1ExchangeRatesByIdErrors, GetCrmV1ExchangeRatesByIdResponses, GetCrmV1ExchangeRatesConvertData, GetCrmV1ExchangeRatesConvertErrors, GetCrmV1ExchangeRatesConvertResponses, GetCrmV1ExchangeRatesData, GetCrmV1ExchangeRatesErrors, GetCrmV1ExchangeRatesResponses, GetCrmV1InboundItemsData, GetCrmV1InboundItemsErrors, GetCrmV1InboundItemsResponses, GetCrmV1InboundReconciliationData, GetCrmV1InboundReconciliationErrors, GetCrmV1InboundReconciliationResponses, GetCrmV1InboundSettingsData, GetCrmV1InboundSettingsErrors, GetCrmV1InboundSettingsResponses, GetCrmV1InboundTrackedDomainsData, GetCrmV1InboundTrackedDomainsErrors, GetCrmV1InboundTrackedDomainsResponses, GetCrmV1InvitationsData, GetCrmV1InvitationsErrors, GetCrmV1InvitationsResponses, GetCrmV1InvoicesByIdData, GetCrmV1InvoicesByIdErrors, GetCrmV1InvoicesByIdHtmlData, GetCrmV1InvoicesByIdHtmlResponses, GetCrmV1InvoicesByIdResponses, GetCrmV1InvoicesByIdXmlData, GetCrmV1InvoicesByIdXmlResponses, GetCrmV1InvoicesData, GetCrmV1InvoicesErrors, GetCrmV1InvoicesResponses, GetCrmV1MeData, GetCrmV1MeErrors, GetCrmV1MembersData, GetCrmV1MembersErrors, GetCrmV1MembersResponses, GetCrmV1MeResponses, GetCrmV1PipelinesByIdBoardData, GetCrmV1PipelinesByIdBoardErrors, GetCrmV1PipelinesByIdBoardResponses, GetCrmV1PipelinesByIdData, GetCrmV1PipelinesByIdErrors, GetCrmV1PipelinesByIdResponses, GetCrmV1PipelinesData, GetCrmV1PipelinesErrors, GetCrmV1PipelinesResponses, GetCrmV1SearchData, GetCrmV1SearchErrors, GetCrmV1SearchResponses, GetCrmV1VnBanksData, GetCrmV1VnBanksErrors, GetCrmV1VnBanksResponses, GetCrmV1VnReceivingAccountsData, GetCrmV1VnReceivingAccountsErrors, GetCrmV1VnReceivingAccountsResponses, GetCrmV1VnSettingsData, GetCrmV1VnSettingsErrors, GetCrmV1VnSettingsResponses, GetCrmV1VnVietqrByIdQrPngData, GetCrmV1VnVietqrByIdQrPngResponses, GetCrmV1VnVietqrByIdQrSvgData, GetCrmV1VnVietqrByIdQrSvgResponses, GetCrmV1WebhooksByIdData, GetCrmV1WebhooksByIdDeliveriesByDeliveryIdData, GetCrmV1WebhooksByIdDeliveriesByDeliveryIdErrors, GetCrmV1WebhooksByIdDeliveriesByDeliveryIdResponses, GetCrmV1WebhooksByIdDeliveriesData, GetCrmV1WebhooksByIdDeliveriesErrors, GetCrmV1WebhooksByIdDeliveriesResponses, GetCrmV1WebhooksByIdErrors, GetCrmV1WebhooksByIdResponses, GetCrmV1WebhooksData, GetCrmV1WebhooksErrors, GetCrmV1WebhooksResponses, GetCrmV1WorkspaceData, GetCrmV1WorkspaceErrors, GetCrmV1WorkspaceResponses, PatchCrmV1AccountsByIdData, PatchCrmV1AccountsByIdErrors, PatchCrmV1AccountsByIdResponses, PatchCrmV1ContactsByIdData, PatchCrmV1ContactsByIdErrors, PatchCrmV1ContactsByIdResponses, PatchCrmV1DealsByIdData, PatchCrmV1DealsByIdErrors, PatchCrmV1DealsByIdResponses, PatchCrmV1ExchangeRatesByIdData, PatchCrmV1ExchangeRatesByIdErrors, PatchCrmV1ExchangeRatesByIdResponses, PatchCrmV1MembersByUserIdData, PatchCrmV1MembersByUserIdErrors, PatchCrmV1MembersByUserIdResponses, PatchCrmV1PipelinesByIdData, PatchCrmV1PipelinesByIdErrors, PatchCrmV1PipelinesByIdResponses, PatchCrmV1PipelinesByIdStagesByStageIdData, PatchCrmV1PipelinesByIdStagesByStageIdErrors, PatchCrmV1PipelinesByIdStagesByStageIdResponses, PatchCrmV1VnReceivingAccountsByIdData, PatchCrmV1VnReceivingAccountsByIdErrors, PatchCrmV1VnReceivingAccountsByIdResponses, PatchCrmV1VnSettingsData, PatchCrmV1VnSettingsErrors, PatchCrmV1VnSettingsResponses, PatchCrmV1WebhooksByIdData, PatchCrmV1WebhooksByIdErrors, PatchCrmV1WebhooksByIdResponses, PatchCrmV1WorkspaceData, PatchCrmV1WorkspaceErrors, PatchCrmV1WorkspaceResponses, PostCrmV1AccountsByIdRestoreData, PostCrmV1AccountsByIdRestoreErrors, PostCrmV1AccountsByIdRestoreResponses, PostCrmV1AccountsByIdTrackedDomainsData, PostCrmV1AccountsByIdTrackedDomainsErrors, PostCrmV1AccountsByIdTrackedDomainsResponses, PostCrmV1AccountsByIdValidateMstData, PostCrmV1AccountsByIdValidateMstErrors, PostCrmV1AccountsByIdValidateMstResponses, PostCrmV1AccountsData, PostCrmV1AccountsErrors, PostCrmV1AccountsResponses, PostCrmV1ActivitiesByIdCompleteData, PostCrmV1ActivitiesByIdCompleteErrors, PostCrmV1ActivitiesByIdCompleteResponses, PostCrmV1ActivitiesData, PostCrmV1ActivitiesErrors, PostCrmV1ActivitiesResponses, PostCrmV1ApiKeysData, PostCrmV1ApiKeysErrors, PostCrmV1ApiKeysResponses, PostCrmV1AuthLoginData, PostCrmV1AuthLoginErrors, PostCrmV1AuthLoginResponses, PostCrmV1AuthLogoutData, PostCrmV1AuthLogoutErrors, PostCrmV1AuthLogoutResponses, PostCrmV1AuthRefreshData, PostCrmV1AuthRefreshErrors, PostCrmV1AuthRefreshResponses, PostCrmV1AuthSignupData, PostCrmV1AuthSignupErrors, PostCrmV1AuthSignupResponses, PostCrmV1AuthSwitchData, PostCrmV1AuthSwitchErrors, PostCrmV1AuthSwitchResponses, PostCrmV1ContactsByIdClaimData, PostCrmV1ContactsByIdClaimErrors, PostCrmV1ContactsByIdClaimResponses, PostCrmV1ContactsByIdMergeData, PostCrmV1ContactsByIdMergeErrors, PostCrmV1ContactsByIdMergeResponses, PostCrmV1ContactsByIdReleaseData, PostCrmV1ContactsByIdReleaseErrors, PostCrmV1ContactsByIdReleaseResponses, PostCrmV1ContactsByIdRestoreData, PostCrmV1ContactsByIdRestoreErrors, PostCrmV1ContactsByIdRestoreResponses, PostCrmV1ContactsData, PostCrmV1ContactsErrors, PostCrmV1ContactsResponses, PostCrmV1DealsByIdCloseData, PostCrmV1DealsByIdCloseErrors, PostCrmV1DealsByIdCloseResponses, PostCrmV1DealsByIdFlowRetryData, PostCrmV1DealsByIdFlowRetryErrors, PostCrmV1DealsByIdFlowRetryResponses, PostCrmV1DealsByIdInvoiceData, PostCrmV1DealsByIdInvoiceErrors, PostCrmV1DealsByIdInvoiceResponses, PostCrmV1DealsByIdMoveData, PostCrmV1DealsByIdMoveErrors, PostCrmV1DealsByIdMoveResponses, PostCrmV1DealsByIdRestoreData, PostCrmV1DealsByIdRestoreErrors, PostCrmV1DealsByIdRestoreResponses, PostCrmV1DealsByIdVietqrData, PostCrmV1DealsByIdVietqrErrors, PostCrmV1DealsByIdVietqrResponses, PostCrmV1DealsData, PostCrmV1DealsErrors, PostCrmV1DealsResponses, PostCrmV1ExchangeRatesData, PostCrmV1ExchangeRatesErrors, PostCrmV1ExchangeRatesResponses, PostCrmV1InboundCalendarData, PostCrmV1InboundCalendarErrors, PostCrmV1InboundCalendarResponses, PostCrmV1InboundChatData, PostCrmV1InboundChatErrors, PostCrmV1InboundChatResponses, PostCrmV1InboundEmailData, PostCrmV1InboundEmailErrors, PostCrmV1InboundEmailResponses, PostCrmV1InvitationsAcceptData, PostCrmV1InvitationsAcceptErrors, PostCrmV1InvitationsAcceptResponses, PostCrmV1InvitationsData, PostCrmV1InvitationsErrors, PostCrmV1InvitationsResponses, PostCrmV1InvoicesByIdAdjustData, PostCrmV1InvoicesByIdAdjustErrors, PostCrmV1InvoicesByIdAdjustResponses, PostCrmV1InvoicesByIdReplaceData, PostCrmV1InvoicesByIdReplaceErrors, PostCrmV1InvoicesByIdReplaceResponses, PostCrmV1PipelinesByIdStagesData, PostCrmV1PipelinesByIdStagesErrors, PostCrmV1PipelinesByIdStagesReorderData, PostCrmV1PipelinesByIdStagesReorderErrors, PostCrmV1PipelinesByIdStagesReorderResponses, PostCrmV1PipelinesByIdStagesResponses, PostCrmV1PipelinesData, PostCrmV1PipelinesErrors, PostCrmV1PipelinesResponses, PostCrmV1VnAddressParseData, PostCrmV1VnAddressParseErrors, PostCrmV1VnAddressParseResponses, PostCrmV1VnMstValidateData, PostCrmV1VnMstValidateErrors, PostCrmV1VnMstValidateResponses, PostCrmV1VnReceivingAccountsByIdConfirmData, PostCrmV1VnReceivingAccountsByIdConfirmErrors, PostCrmV1VnReceivingAccountsByIdConfirmResponses, PostCrmV1VnReceivingAccountsData, PostCrmV1VnReceivingAccountsErrors, PostCrmV1VnReceivingAccountsResponses, PostCrmV1VnSalutationData, PostCrmV1VnSalutationErrors, PostCrmV1VnSalutationResponses, PostCrmV1VnVietqrDecodeData, PostCrmV1VnVietqrDecodeErrors, PostCrmV1VnVietqrDecodeResponses, PostCrmV1VnVietqrEncodeData, PostCrmV1VnVietqrEncodeErrors, PostCrmV1VnVietqrEncodeResponses, PostCrmV1WebhooksByIdDeliveriesByDeliveryIdRedeliverData, PostCrmV1WebhooksByIdDeliveriesByDeliveryIdRedeliverErrors, PostCrmV1WebhooksByIdDeliveriesByDeliveryIdRedeliverResponses, PostCrmV1WebhooksByIdRotateSecretData, PostCrmV1WebhooksByIdRotateSecretErrors, PostCrmV1WebhooksByIdRotateSecretResponses, PostCrmV1WebhooksByIdTestData, PostCrmV1WebhooksByIdTestErrors, PostCrmV1WebhooksByIdTestResponses, PostCrmV1WebhooksData, PostCrmV1WebhooksErrors, PostCrmV1WebhooksResponses, PostCrmV1WorkspacesData, PostCrmV1WorkspacesErrors, PostCrmV1WorkspacesResponses, PutCrmV1DealsByIdLineItemsData, PutCrmV1DealsByIdLineItemsErrors, PutCrmV1DealsByIdLineItemsResponses, PutCrmV1InboundSettingsData, PutCrmV1InboundSettingsErrors, PutCrmV1InboundSettingsResponses, PutCrmV1PipelinesByIdTransitionsData, PutCrmV1PipelinesByIdTransitionsErrors, PutCrmV1PipelinesByIdTransitionsResponses, PutCrmV1VnBanksByBinData, PutCrmV1VnBanksByBinErrors, PutCrmV1VnBanksByBinResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -369,6 +369,21 @@ export const postCrmV1ContactsByIdRestore = <ThrowOnError extends boolean = fals
 });
 
 /**
+ * Merge a duplicate contact into this one
+ *
+ * This contact's values win; its empty fields take the duplicate's. The duplicate's channels (unless already here), deal roles and primary-contact places move over; it is deleted with `merged_into_id` and its timeline shows here. Needs the crm.contact.merge scope.
+ */
+export const postCrmV1ContactsByIdMerge = <ThrowOnError extends boolean = false>(options: Options<PostCrmV1ContactsByIdMergeData, ThrowOnError>) => (options.client ?? client).post<PostCrmV1ContactsByIdMergeResponses, PostCrmV1ContactsByIdMergeErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/contacts/{id}/merge',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
  * Claim a contact (become its owner)
  *
  * Takes an unowned contact. One owned by someone else answers 409 `contact_claimed`, except for managers and admins, who take it over (recorded). Claiming your own contact changes nothing.
@@ -714,7 +729,7 @@ export const getCrmV1AccountsByIdTimeline = <ThrowOnError extends boolean = fals
 /**
  * Timeline of a contact
  *
- * Newest first; includes the entries of deals where the contact is primary or a deal contact.
+ * Newest first; includes the entries of contacts merged into it and of deals where the contact is primary or a deal contact.
  */
 export const getCrmV1ContactsByIdTimeline = <ThrowOnError extends boolean = false>(options: Options<GetCrmV1ContactsByIdTimelineData, ThrowOnError>) => (options.client ?? client).get<GetCrmV1ContactsByIdTimelineResponses, GetCrmV1ContactsByIdTimelineErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
@@ -954,6 +969,140 @@ export const getCrmV1WebhooksByIdDeliveriesByDeliveryId = <ThrowOnError extends 
 export const postCrmV1WebhooksByIdDeliveriesByDeliveryIdRedeliver = <ThrowOnError extends boolean = false>(options: Options<PostCrmV1WebhooksByIdDeliveriesByDeliveryIdRedeliverData, ThrowOnError>) => (options.client ?? client).post<PostCrmV1WebhooksByIdDeliveriesByDeliveryIdRedeliverResponses, PostCrmV1WebhooksByIdDeliveriesByDeliveryIdRedeliverErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
     url: '/crm/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver',
+    ...options
+});
+
+/**
+ * Auto-log an email (raw RFC 822)
+ *
+ * Body: the raw message, `Content-Type: message/rfc822`. Logged as an `email` entry when a participant’s domain is tracked for an account (personal domains never are); matched to contacts by address and to the account’s open deal when it has exactly one. Idempotent by Message-ID (a message without one gets a stable `sha256:` id over its headers and text). Answers what it did.
+ */
+export const postCrmV1InboundEmail = <ThrowOnError extends boolean = false>(options: Options<PostCrmV1InboundEmailData, ThrowOnError>) => (options.client ?? client).post<PostCrmV1InboundEmailResponses, PostCrmV1InboundEmailErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/inbound/email',
+    ...options,
+    headers: {
+        'Content-Type': 'message/rfc822',
+        ...options.headers
+    }
+});
+
+/**
+ * Auto-log meetings (iCalendar)
+ *
+ * Body: an iCalendar file, `Content-Type: text/calendar`. Each VEVENT (and RECURRENCE-ID override) is logged as a `meeting` with attendees and attendance (PARTSTAT), idempotent by UID (+ RECURRENCE-ID); a higher SEQUENCE of a logged meeting adds an "updated"/"cancelled" note.
+ */
+export const postCrmV1InboundCalendar = <ThrowOnError extends boolean = false>(options: Options<PostCrmV1InboundCalendarData, ThrowOnError>) => (options.client ?? client).post<PostCrmV1InboundCalendarResponses, PostCrmV1InboundCalendarErrors, ThrowOnError>({
+    bodySerializer: null,
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/inbound/calendar',
+    ...options,
+    headers: {
+        'Content-Type': 'text/calendar',
+        ...options.headers
+    }
+});
+
+/**
+ * Auto-log meeting notes from CHAT
+ *
+ * Hints (account_id, contact_id, deal_id) attach the notes explicitly; otherwise participants’ emails are matched like an email’s. Idempotent by message_id.
+ */
+export const postCrmV1InboundChat = <ThrowOnError extends boolean = false>(options: Options<PostCrmV1InboundChatData, ThrowOnError>) => (options.client ?? client).post<PostCrmV1InboundChatResponses, PostCrmV1InboundChatErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/inbound/chat',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Received vs logged per hour
+ *
+ * Items received in [from, to) (default: the last 24 hours; at most 31 days), per UTC hour and channel: received, logged, skipped by reason.
+ */
+export const getCrmV1InboundReconciliation = <ThrowOnError extends boolean = false>(options?: Options<GetCrmV1InboundReconciliationData, ThrowOnError>) => (options?.client ?? client).get<GetCrmV1InboundReconciliationResponses, GetCrmV1InboundReconciliationErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/inbound/reconciliation',
+    ...options
+});
+
+/**
+ * Received items
+ *
+ * Every unit the feeds delivered, newest first (cursor-paginated): logged with its entry, or skipped with the reason. Filter by channel, outcome, reason, external_id (Message-ID, UID, message_id) and period.
+ */
+export const getCrmV1InboundItems = <ThrowOnError extends boolean = false>(options?: Options<GetCrmV1InboundItemsData, ThrowOnError>) => (options?.client ?? client).get<GetCrmV1InboundItemsResponses, GetCrmV1InboundItemsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/inbound/items',
+    ...options
+});
+
+/**
+ * The workspace’s own mail domains
+ */
+export const getCrmV1InboundSettings = <ThrowOnError extends boolean = false>(options?: Options<GetCrmV1InboundSettingsData, ThrowOnError>) => (options?.client ?? client).get<GetCrmV1InboundSettingsResponses, GetCrmV1InboundSettingsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/inbound/settings',
+    ...options
+});
+
+/**
+ * Set the workspace’s own mail domains
+ *
+ * Used for email direction (from an own domain = out). Admins only; audited.
+ */
+export const putCrmV1InboundSettings = <ThrowOnError extends boolean = false>(options: Options<PutCrmV1InboundSettingsData, ThrowOnError>) => (options.client ?? client).put<PutCrmV1InboundSettingsResponses, PutCrmV1InboundSettingsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/inbound/settings',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * All tracked domains of the workspace
+ */
+export const getCrmV1InboundTrackedDomains = <ThrowOnError extends boolean = false>(options?: Options<GetCrmV1InboundTrackedDomainsData, ThrowOnError>) => (options?.client ?? client).get<GetCrmV1InboundTrackedDomainsResponses, GetCrmV1InboundTrackedDomainsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/inbound/tracked-domains',
+    ...options
+});
+
+/**
+ * Tracked domains of an account
+ */
+export const getCrmV1AccountsByIdTrackedDomains = <ThrowOnError extends boolean = false>(options: Options<GetCrmV1AccountsByIdTrackedDomainsData, ThrowOnError>) => (options.client ?? client).get<GetCrmV1AccountsByIdTrackedDomainsResponses, GetCrmV1AccountsByIdTrackedDomainsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/accounts/{id}/tracked-domains',
+    ...options
+});
+
+/**
+ * Track a mail domain for an account
+ *
+ * A domain belongs to one account per workspace (409 `tracked_domain_taken`). Personal mail providers (gmail.com, yahoo.com, outlook.com …) and the workspace’s own domains are refused (422). Sub-domains match too (mail from hn.acme.vn matches acme.vn). Audited.
+ */
+export const postCrmV1AccountsByIdTrackedDomains = <ThrowOnError extends boolean = false>(options: Options<PostCrmV1AccountsByIdTrackedDomainsData, ThrowOnError>) => (options.client ?? client).post<PostCrmV1AccountsByIdTrackedDomainsResponses, PostCrmV1AccountsByIdTrackedDomainsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/accounts/{id}/tracked-domains',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Stop tracking a domain
+ */
+export const deleteCrmV1AccountsByIdTrackedDomainsByDomainId = <ThrowOnError extends boolean = false>(options: Options<DeleteCrmV1AccountsByIdTrackedDomainsByDomainIdData, ThrowOnError>) => (options.client ?? client).delete<DeleteCrmV1AccountsByIdTrackedDomainsByDomainIdResponses, DeleteCrmV1AccountsByIdTrackedDomainsByDomainIdErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/accounts/{id}/tracked-domains/{domainId}',
     ...options
 });
 

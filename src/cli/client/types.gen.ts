@@ -21,6 +21,64 @@ export type ProblemInput = {
     }>;
 };
 
+export type SalutationInput = {
+    salutation: string;
+    code: string;
+    call_name: string;
+    gender: 'male' | 'female' | 'unknown';
+    confidence: number;
+    reasons: Array<string>;
+    display: string;
+    formal: string;
+    birth_year: number | null;
+    age: number | null;
+    name: {
+        family: string;
+        middle: Array<string>;
+        given: string;
+        full: string;
+    } | null;
+};
+
+export type PipelineStageInput = {
+    id: string;
+    pipeline_id: string;
+    code: string;
+    name_vi: string;
+    name_en: string;
+    position: number;
+    default_probability: number;
+    category: 'open' | 'won' | 'lost';
+    outcome: 'won' | 'lost' | 'cancelled' | null;
+    required_fields: Array<string>;
+    allowed_roles: Array<'admin' | 'manager' | 'sales_rep' | 'support' | 'marketing' | 'viewer'>;
+    rotting_days: number | null;
+    created_at: string;
+    updated_at: string;
+    version: number;
+};
+
+export type PipelineInput = {
+    id: string;
+    name: string;
+    kind: 'sales' | 'partner' | 'inbound' | 'outbound' | 'custom';
+    is_default: boolean;
+    position: number;
+    enforce_transitions: boolean;
+    stages: Array<PipelineStageInput>;
+    transitions: Array<{
+        from_stage_id: string;
+        to_stage_id: string;
+    }>;
+    created_at: string;
+    updated_at: string;
+    created_by: string | null;
+    updated_by: string | null;
+    version: number;
+    deleted_at: string | null;
+    abilities: Array<'update' | 'delete' | 'manage_stages'>;
+};
+
 export type ActivityInput = {
     id: string;
     kind: string;
@@ -88,62 +146,56 @@ export type MoneyTotalInput = {
     missing_rates: Array<string>;
 };
 
-export type SalutationInput = {
-    salutation: string;
-    code: string;
-    call_name: string;
-    gender: 'male' | 'female' | 'unknown';
-    confidence: number;
-    reasons: Array<string>;
-    display: string;
-    formal: string;
-    birth_year: number | null;
-    age: number | null;
-    name: {
-        family: string;
-        middle: Array<string>;
-        given: string;
-        full: string;
-    } | null;
-};
-
-export type PipelineStageInput = {
-    id: string;
-    pipeline_id: string;
-    code: string;
-    name_vi: string;
-    name_en: string;
-    position: number;
-    default_probability: number;
-    category: 'open' | 'won' | 'lost';
-    outcome: 'won' | 'lost' | 'cancelled' | null;
-    required_fields: Array<string>;
-    allowed_roles: Array<'admin' | 'manager' | 'sales_rep' | 'support' | 'marketing' | 'viewer'>;
-    rotting_days: number | null;
-    created_at: string;
-    updated_at: string;
-    version: number;
-};
-
-export type PipelineInput = {
-    id: string;
-    name: string;
-    kind: 'sales' | 'partner' | 'inbound' | 'outbound' | 'custom';
-    is_default: boolean;
-    position: number;
-    enforce_transitions: boolean;
-    stages: Array<PipelineStageInput>;
-    transitions: Array<{
-        from_stage_id: string;
-        to_stage_id: string;
-    }>;
-    created_at: string;
-    updated_at: string;
-    created_by: string | null;
-    updated_by: string | null;
-    version: number;
-    deleted_at: string | null;
-    abilities: Array<'update' | 'delete' | 'manage_stages'>;
+export type ContactMergeInput = {
+    contact: {
+        id: string;
+        account_id: string | null;
+        first_name: string | null;
+        last_name: string | null;
+        display_name: string;
+        call_name: string | null;
+        salutation: 'anh' | 'chi' | 'em' | 'ban' | 'ong' | 'ba' | 'anh_chi' | 'ong_ba' | null;
+        salutation_source: 'auto' | 'manual';
+        salutation_display: string;
+        gender: 'male' | 'female' | null;
+        birth_year: number | null;
+        title: string | null;
+        buying_role: 'decision_maker' | 'influencer' | 'technical' | 'finance' | 'user' | 'gatekeeper' | null;
+        is_primary: boolean;
+        owner_id: string | null;
+        claimed_at: string | null;
+        email_opt_in: boolean;
+        do_not_call: boolean;
+        lead_source: string | null;
+        description: string | null;
+        custom_fields: {
+            [key: string]: unknown;
+        };
+        channels: Array<{
+            id: string;
+            kind: 'email' | 'phone' | 'linkedin' | 'telegram' | 'zalo';
+            value: string;
+            raw_value: string;
+            label: string | null;
+            is_primary: boolean;
+            position: number;
+            mx_status: 'unchecked' | 'valid' | 'no_mx' | 'unresolvable' | null;
+            mx_checked_at: string | null;
+        }>;
+        created_at: string;
+        updated_at: string;
+        created_by: string | null;
+        updated_by: string | null;
+        version: number;
+        deleted_at: string | null;
+        abilities: Array<'update' | 'delete' | 'restore' | 'claim' | 'release'>;
+    };
+    merged: {
+        id: string;
+        channels_moved: number;
+        deals_moved: Array<string>;
+        fields_filled: Array<string>;
+    };
 };
 
 export type DealLineItemInput = {
@@ -304,6 +356,93 @@ export type InvoiceInput = {
     created_at: string;
 };
 
+export type TrackedDomainInput = {
+    id: string;
+    account_id: string;
+    domain: string;
+    created_at: string;
+    created_by: string | null;
+};
+
+export type InboundSettingsInput = {
+    own_domains: Array<string>;
+    version: number;
+    updated_at: string | null;
+};
+
+export type InboundResultInput = {
+    items: Array<{
+        channel: 'email' | 'calendar' | 'chat';
+        external_id: string;
+        outcome: 'logged' | 'skipped';
+        reason: 'no_tracked_domain' | 'personal_domain' | 'duplicate' | 'cancelled' | 'no_participants' | null;
+        direction: 'in' | 'out' | null;
+        activity_id: string | null;
+        account_id: string | null;
+        contact_id: string | null;
+        contact_ids: Array<string>;
+        deal_id: string | null;
+        deal_match: 'single_open' | 'none_open' | 'ambiguous' | 'not_visible' | 'hint' | null;
+        matched_domains: Array<string>;
+        personal_participants: number;
+    }>;
+    logged: number;
+    skipped: number;
+};
+
+export type InboundReconciliationInput = {
+    from: string;
+    to: string;
+    totals: {
+        received: number;
+        logged: number;
+        skipped: number;
+        skipped_by_reason: {
+            [key: string]: number;
+        };
+    };
+    by_channel: {
+        [key: string]: {
+            received: number;
+            logged: number;
+            skipped: number;
+            skipped_by_reason: {
+                [key: string]: number;
+            };
+        };
+    };
+    hours: Array<{
+        received: number;
+        logged: number;
+        skipped: number;
+        skipped_by_reason: {
+            [key: string]: number;
+        };
+        hour: string;
+        channel: 'email' | 'calendar' | 'chat';
+    }>;
+};
+
+export type InboundItemInput = {
+    id: string;
+    channel: 'email' | 'calendar' | 'chat';
+    external_id: string;
+    received_at: string;
+    occurred_at: string | null;
+    outcome: 'logged' | 'skipped';
+    reason: 'no_tracked_domain' | 'personal_domain' | 'duplicate' | 'cancelled' | 'no_participants' | null;
+    direction: 'in' | 'out' | null;
+    activity_id: string | null;
+    account_id: string | null;
+    contact_id: string | null;
+    deal_id: string | null;
+    detail: {
+        [key: string]: unknown;
+    };
+    actor_type: 'user' | 'api_key' | 'system';
+    created_by: string | null;
+};
+
 export type WebhookInput = {
     id: string;
     url: string;
@@ -414,6 +553,64 @@ export type Problem = {
     }>;
 };
 
+export type Salutation = {
+    salutation: string;
+    code: string;
+    call_name: string;
+    gender: 'male' | 'female' | 'unknown';
+    confidence: number;
+    reasons: Array<string>;
+    display: string;
+    formal: string;
+    birth_year: number | null;
+    age: number | null;
+    name: {
+        family: string;
+        middle: Array<string>;
+        given: string;
+        full: string;
+    } | null;
+};
+
+export type PipelineStage = {
+    id: string;
+    pipeline_id: string;
+    code: string;
+    name_vi: string;
+    name_en: string;
+    position: number;
+    default_probability: number;
+    category: 'open' | 'won' | 'lost';
+    outcome: 'won' | 'lost' | 'cancelled' | null;
+    required_fields: Array<string>;
+    allowed_roles: Array<'admin' | 'manager' | 'sales_rep' | 'support' | 'marketing' | 'viewer'>;
+    rotting_days: number | null;
+    created_at: string;
+    updated_at: string;
+    version: number;
+};
+
+export type Pipeline = {
+    id: string;
+    name: string;
+    kind: 'sales' | 'partner' | 'inbound' | 'outbound' | 'custom';
+    is_default: boolean;
+    position: number;
+    enforce_transitions: boolean;
+    stages: Array<PipelineStage>;
+    transitions: Array<{
+        from_stage_id: string;
+        to_stage_id: string;
+    }>;
+    created_at: string;
+    updated_at: string;
+    created_by: string | null;
+    updated_by: string | null;
+    version: number;
+    deleted_at: string | null;
+    abilities: Array<'update' | 'delete' | 'manage_stages'>;
+};
+
 export type Activity = {
     id: string;
     kind: string;
@@ -481,62 +678,56 @@ export type MoneyTotal = {
     missing_rates: Array<string>;
 };
 
-export type Salutation = {
-    salutation: string;
-    code: string;
-    call_name: string;
-    gender: 'male' | 'female' | 'unknown';
-    confidence: number;
-    reasons: Array<string>;
-    display: string;
-    formal: string;
-    birth_year: number | null;
-    age: number | null;
-    name: {
-        family: string;
-        middle: Array<string>;
-        given: string;
-        full: string;
-    } | null;
-};
-
-export type PipelineStage = {
-    id: string;
-    pipeline_id: string;
-    code: string;
-    name_vi: string;
-    name_en: string;
-    position: number;
-    default_probability: number;
-    category: 'open' | 'won' | 'lost';
-    outcome: 'won' | 'lost' | 'cancelled' | null;
-    required_fields: Array<string>;
-    allowed_roles: Array<'admin' | 'manager' | 'sales_rep' | 'support' | 'marketing' | 'viewer'>;
-    rotting_days: number | null;
-    created_at: string;
-    updated_at: string;
-    version: number;
-};
-
-export type Pipeline = {
-    id: string;
-    name: string;
-    kind: 'sales' | 'partner' | 'inbound' | 'outbound' | 'custom';
-    is_default: boolean;
-    position: number;
-    enforce_transitions: boolean;
-    stages: Array<PipelineStage>;
-    transitions: Array<{
-        from_stage_id: string;
-        to_stage_id: string;
-    }>;
-    created_at: string;
-    updated_at: string;
-    created_by: string | null;
-    updated_by: string | null;
-    version: number;
-    deleted_at: string | null;
-    abilities: Array<'update' | 'delete' | 'manage_stages'>;
+export type ContactMerge = {
+    contact: {
+        id: string;
+        account_id: string | null;
+        first_name: string | null;
+        last_name: string | null;
+        display_name: string;
+        call_name: string | null;
+        salutation: 'anh' | 'chi' | 'em' | 'ban' | 'ong' | 'ba' | 'anh_chi' | 'ong_ba' | null;
+        salutation_source: 'auto' | 'manual';
+        salutation_display: string;
+        gender: 'male' | 'female' | null;
+        birth_year: number | null;
+        title: string | null;
+        buying_role: 'decision_maker' | 'influencer' | 'technical' | 'finance' | 'user' | 'gatekeeper' | null;
+        is_primary: boolean;
+        owner_id: string | null;
+        claimed_at: string | null;
+        email_opt_in: boolean;
+        do_not_call: boolean;
+        lead_source: string | null;
+        description: string | null;
+        custom_fields: {
+            [key: string]: unknown;
+        };
+        channels: Array<{
+            id: string;
+            kind: 'email' | 'phone' | 'linkedin' | 'telegram' | 'zalo';
+            value: string;
+            raw_value: string;
+            label: string | null;
+            is_primary: boolean;
+            position: number;
+            mx_status: 'unchecked' | 'valid' | 'no_mx' | 'unresolvable' | null;
+            mx_checked_at: string | null;
+        }>;
+        created_at: string;
+        updated_at: string;
+        created_by: string | null;
+        updated_by: string | null;
+        version: number;
+        deleted_at: string | null;
+        abilities: Array<'update' | 'delete' | 'restore' | 'claim' | 'release'>;
+    };
+    merged: {
+        id: string;
+        channels_moved: number;
+        deals_moved: Array<string>;
+        fields_filled: Array<string>;
+    };
 };
 
 export type DealLineItem = {
@@ -695,6 +886,93 @@ export type Invoice = {
     xml_url: string;
     html_url: string;
     created_at: string;
+};
+
+export type TrackedDomain = {
+    id: string;
+    account_id: string;
+    domain: string;
+    created_at: string;
+    created_by: string | null;
+};
+
+export type InboundSettings = {
+    own_domains: Array<string>;
+    version: number;
+    updated_at: string | null;
+};
+
+export type InboundResult = {
+    items: Array<{
+        channel: 'email' | 'calendar' | 'chat';
+        external_id: string;
+        outcome: 'logged' | 'skipped';
+        reason: 'no_tracked_domain' | 'personal_domain' | 'duplicate' | 'cancelled' | 'no_participants' | null;
+        direction: 'in' | 'out' | null;
+        activity_id: string | null;
+        account_id: string | null;
+        contact_id: string | null;
+        contact_ids: Array<string>;
+        deal_id: string | null;
+        deal_match: 'single_open' | 'none_open' | 'ambiguous' | 'not_visible' | 'hint' | null;
+        matched_domains: Array<string>;
+        personal_participants: number;
+    }>;
+    logged: number;
+    skipped: number;
+};
+
+export type InboundReconciliation = {
+    from: string;
+    to: string;
+    totals: {
+        received: number;
+        logged: number;
+        skipped: number;
+        skipped_by_reason: {
+            [key: string]: number;
+        };
+    };
+    by_channel: {
+        [key: string]: {
+            received: number;
+            logged: number;
+            skipped: number;
+            skipped_by_reason: {
+                [key: string]: number;
+            };
+        };
+    };
+    hours: Array<{
+        received: number;
+        logged: number;
+        skipped: number;
+        skipped_by_reason: {
+            [key: string]: number;
+        };
+        hour: string;
+        channel: 'email' | 'calendar' | 'chat';
+    }>;
+};
+
+export type InboundItem = {
+    id: string;
+    channel: 'email' | 'calendar' | 'chat';
+    external_id: string;
+    received_at: string;
+    occurred_at: string | null;
+    outcome: 'logged' | 'skipped';
+    reason: 'no_tracked_domain' | 'personal_domain' | 'duplicate' | 'cancelled' | 'no_participants' | null;
+    direction: 'in' | 'out' | null;
+    activity_id: string | null;
+    account_id: string | null;
+    contact_id: string | null;
+    deal_id: string | null;
+    detail: {
+        [key: string]: unknown;
+    };
+    actor_type: 'user' | 'api_key' | 'system';
+    created_by: string | null;
 };
 
 export type Webhook = {
@@ -2044,6 +2322,9 @@ export type GetCrmV1AccountsResponses = {
                 province: unknown | null;
                 country: string;
                 postal_code: unknown | null;
+                ward_code?: string | null;
+                province_code?: string | null;
+                dataset_version?: string | null;
             }>;
             lifecycle: 'lead' | 'prospect' | 'customer' | 'partner' | 'former_customer' | 'other';
             lead_source: string | null;
@@ -2096,6 +2377,9 @@ export type PostCrmV1AccountsData = {
             province?: string | null;
             country?: string;
             postal_code?: string | null;
+            ward_code?: string | null;
+            province_code?: string | null;
+            dataset_version?: string | null;
         }>;
         lifecycle?: 'lead' | 'prospect' | 'customer' | 'partner' | 'former_customer' | 'other';
         lead_source?: string | null;
@@ -2165,6 +2449,9 @@ export type PostCrmV1AccountsResponses = {
             province: unknown | null;
             country: string;
             postal_code: unknown | null;
+            ward_code?: string | null;
+            province_code?: string | null;
+            dataset_version?: string | null;
         }>;
         lifecycle: 'lead' | 'prospect' | 'customer' | 'partner' | 'former_customer' | 'other';
         lead_source: string | null;
@@ -2258,6 +2545,9 @@ export type DeleteCrmV1AccountsByIdResponses = {
             province: unknown | null;
             country: string;
             postal_code: unknown | null;
+            ward_code?: string | null;
+            province_code?: string | null;
+            dataset_version?: string | null;
         }>;
         lifecycle: 'lead' | 'prospect' | 'customer' | 'partner' | 'former_customer' | 'other';
         lead_source: string | null;
@@ -2353,6 +2643,9 @@ export type GetCrmV1AccountsByIdResponses = {
             province: unknown | null;
             country: string;
             postal_code: unknown | null;
+            ward_code?: string | null;
+            province_code?: string | null;
+            dataset_version?: string | null;
         }>;
         lifecycle: 'lead' | 'prospect' | 'customer' | 'partner' | 'former_customer' | 'other';
         lead_source: string | null;
@@ -2451,6 +2744,9 @@ export type PatchCrmV1AccountsByIdData = {
             province?: string | null;
             country?: string;
             postal_code?: string | null;
+            ward_code?: string | null;
+            province_code?: string | null;
+            dataset_version?: string | null;
         }>;
         lifecycle?: 'lead' | 'prospect' | 'customer' | 'partner' | 'former_customer' | 'other';
         lead_source?: string | null;
@@ -2531,6 +2827,9 @@ export type PatchCrmV1AccountsByIdResponses = {
             province: unknown | null;
             country: string;
             postal_code: unknown | null;
+            ward_code?: string | null;
+            province_code?: string | null;
+            dataset_version?: string | null;
         }>;
         lifecycle: 'lead' | 'prospect' | 'customer' | 'partner' | 'former_customer' | 'other';
         lead_source: string | null;
@@ -2624,6 +2923,9 @@ export type PostCrmV1AccountsByIdRestoreResponses = {
             province: unknown | null;
             country: string;
             postal_code: unknown | null;
+            ward_code?: string | null;
+            province_code?: string | null;
+            dataset_version?: string | null;
         }>;
         lifecycle: 'lead' | 'prospect' | 'customer' | 'partner' | 'former_customer' | 'other';
         lead_source: string | null;
@@ -3269,6 +3571,55 @@ export type PostCrmV1ContactsByIdRestoreResponses = {
 };
 
 export type PostCrmV1ContactsByIdRestoreResponse = PostCrmV1ContactsByIdRestoreResponses[keyof PostCrmV1ContactsByIdRestoreResponses];
+
+export type PostCrmV1ContactsByIdMergeData = {
+    body: {
+        merge_id: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/crm/v1/contacts/{id}/merge';
+};
+
+export type PostCrmV1ContactsByIdMergeErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type PostCrmV1ContactsByIdMergeError = PostCrmV1ContactsByIdMergeErrors[keyof PostCrmV1ContactsByIdMergeErrors];
+
+export type PostCrmV1ContactsByIdMergeResponses = {
+    /**
+     * Default Response
+     */
+    200: ContactMerge;
+};
+
+export type PostCrmV1ContactsByIdMergeResponse = PostCrmV1ContactsByIdMergeResponses[keyof PostCrmV1ContactsByIdMergeResponses];
 
 export type PostCrmV1ContactsByIdClaimData = {
     body: {
@@ -6651,6 +7002,551 @@ export type PostCrmV1WebhooksByIdDeliveriesByDeliveryIdRedeliverResponses = {
 
 export type PostCrmV1WebhooksByIdDeliveriesByDeliveryIdRedeliverResponse = PostCrmV1WebhooksByIdDeliveriesByDeliveryIdRedeliverResponses[keyof PostCrmV1WebhooksByIdDeliveriesByDeliveryIdRedeliverResponses];
 
+export type PostCrmV1InboundEmailData = {
+    body: string;
+    path?: never;
+    query?: never;
+    url: '/crm/v1/inbound/email';
+};
+
+export type PostCrmV1InboundEmailErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type PostCrmV1InboundEmailError = PostCrmV1InboundEmailErrors[keyof PostCrmV1InboundEmailErrors];
+
+export type PostCrmV1InboundEmailResponses = {
+    /**
+     * Default Response
+     */
+    200: InboundResult;
+};
+
+export type PostCrmV1InboundEmailResponse = PostCrmV1InboundEmailResponses[keyof PostCrmV1InboundEmailResponses];
+
+export type PostCrmV1InboundCalendarData = {
+    body: string;
+    path?: never;
+    query?: never;
+    url: '/crm/v1/inbound/calendar';
+};
+
+export type PostCrmV1InboundCalendarErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type PostCrmV1InboundCalendarError = PostCrmV1InboundCalendarErrors[keyof PostCrmV1InboundCalendarErrors];
+
+export type PostCrmV1InboundCalendarResponses = {
+    /**
+     * Default Response
+     */
+    200: InboundResult;
+};
+
+export type PostCrmV1InboundCalendarResponse = PostCrmV1InboundCalendarResponses[keyof PostCrmV1InboundCalendarResponses];
+
+export type PostCrmV1InboundChatData = {
+    body: {
+        message_id: string;
+        text: string;
+        occurred_at: string;
+        subject?: string;
+        kind?: 'meeting' | 'note' | 'call';
+        account_id?: string;
+        contact_id?: string;
+        deal_id?: string;
+        participants?: Array<string>;
+        channel_name?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/crm/v1/inbound/chat';
+};
+
+export type PostCrmV1InboundChatErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type PostCrmV1InboundChatError = PostCrmV1InboundChatErrors[keyof PostCrmV1InboundChatErrors];
+
+export type PostCrmV1InboundChatResponses = {
+    /**
+     * Default Response
+     */
+    200: InboundResult;
+};
+
+export type PostCrmV1InboundChatResponse = PostCrmV1InboundChatResponses[keyof PostCrmV1InboundChatResponses];
+
+export type GetCrmV1InboundReconciliationData = {
+    body?: never;
+    path?: never;
+    query?: {
+        from?: string;
+        to?: string;
+        channel?: 'email' | 'calendar' | 'chat';
+    };
+    url: '/crm/v1/inbound/reconciliation';
+};
+
+export type GetCrmV1InboundReconciliationErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type GetCrmV1InboundReconciliationError = GetCrmV1InboundReconciliationErrors[keyof GetCrmV1InboundReconciliationErrors];
+
+export type GetCrmV1InboundReconciliationResponses = {
+    /**
+     * Default Response
+     */
+    200: InboundReconciliation;
+};
+
+export type GetCrmV1InboundReconciliationResponse = GetCrmV1InboundReconciliationResponses[keyof GetCrmV1InboundReconciliationResponses];
+
+export type GetCrmV1InboundItemsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        channel?: 'email' | 'calendar' | 'chat';
+        outcome?: 'logged' | 'skipped';
+        reason?: 'no_tracked_domain' | 'personal_domain' | 'duplicate' | 'cancelled' | 'no_participants';
+        external_id?: string;
+        from?: string;
+        to?: string;
+        limit?: number;
+        cursor?: string;
+    };
+    url: '/crm/v1/inbound/items';
+};
+
+export type GetCrmV1InboundItemsErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type GetCrmV1InboundItemsError = GetCrmV1InboundItemsErrors[keyof GetCrmV1InboundItemsErrors];
+
+export type GetCrmV1InboundItemsResponses = {
+    /**
+     * Default Response
+     */
+    200: {
+        data: Array<InboundItem>;
+        page: {
+            limit: number;
+            next_cursor: string | null;
+            has_more: boolean;
+        };
+    };
+};
+
+export type GetCrmV1InboundItemsResponse = GetCrmV1InboundItemsResponses[keyof GetCrmV1InboundItemsResponses];
+
+export type GetCrmV1InboundSettingsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/crm/v1/inbound/settings';
+};
+
+export type GetCrmV1InboundSettingsErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type GetCrmV1InboundSettingsError = GetCrmV1InboundSettingsErrors[keyof GetCrmV1InboundSettingsErrors];
+
+export type GetCrmV1InboundSettingsResponses = {
+    /**
+     * Default Response
+     */
+    200: InboundSettings;
+};
+
+export type GetCrmV1InboundSettingsResponse = GetCrmV1InboundSettingsResponses[keyof GetCrmV1InboundSettingsResponses];
+
+export type PutCrmV1InboundSettingsData = {
+    body: {
+        own_domains: Array<string>;
+    };
+    path?: never;
+    query?: never;
+    url: '/crm/v1/inbound/settings';
+};
+
+export type PutCrmV1InboundSettingsErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type PutCrmV1InboundSettingsError = PutCrmV1InboundSettingsErrors[keyof PutCrmV1InboundSettingsErrors];
+
+export type PutCrmV1InboundSettingsResponses = {
+    /**
+     * Default Response
+     */
+    200: InboundSettings;
+};
+
+export type PutCrmV1InboundSettingsResponse = PutCrmV1InboundSettingsResponses[keyof PutCrmV1InboundSettingsResponses];
+
+export type GetCrmV1InboundTrackedDomainsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/crm/v1/inbound/tracked-domains';
+};
+
+export type GetCrmV1InboundTrackedDomainsErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type GetCrmV1InboundTrackedDomainsError = GetCrmV1InboundTrackedDomainsErrors[keyof GetCrmV1InboundTrackedDomainsErrors];
+
+export type GetCrmV1InboundTrackedDomainsResponses = {
+    /**
+     * Default Response
+     */
+    200: {
+        data: Array<TrackedDomain>;
+    };
+};
+
+export type GetCrmV1InboundTrackedDomainsResponse = GetCrmV1InboundTrackedDomainsResponses[keyof GetCrmV1InboundTrackedDomainsResponses];
+
+export type GetCrmV1AccountsByIdTrackedDomainsData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/crm/v1/accounts/{id}/tracked-domains';
+};
+
+export type GetCrmV1AccountsByIdTrackedDomainsErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type GetCrmV1AccountsByIdTrackedDomainsError = GetCrmV1AccountsByIdTrackedDomainsErrors[keyof GetCrmV1AccountsByIdTrackedDomainsErrors];
+
+export type GetCrmV1AccountsByIdTrackedDomainsResponses = {
+    /**
+     * Default Response
+     */
+    200: {
+        data: Array<TrackedDomain>;
+    };
+};
+
+export type GetCrmV1AccountsByIdTrackedDomainsResponse = GetCrmV1AccountsByIdTrackedDomainsResponses[keyof GetCrmV1AccountsByIdTrackedDomainsResponses];
+
+export type PostCrmV1AccountsByIdTrackedDomainsData = {
+    body: {
+        domain: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/crm/v1/accounts/{id}/tracked-domains';
+};
+
+export type PostCrmV1AccountsByIdTrackedDomainsErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    409: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type PostCrmV1AccountsByIdTrackedDomainsError = PostCrmV1AccountsByIdTrackedDomainsErrors[keyof PostCrmV1AccountsByIdTrackedDomainsErrors];
+
+export type PostCrmV1AccountsByIdTrackedDomainsResponses = {
+    /**
+     * Default Response
+     */
+    201: TrackedDomain;
+};
+
+export type PostCrmV1AccountsByIdTrackedDomainsResponse = PostCrmV1AccountsByIdTrackedDomainsResponses[keyof PostCrmV1AccountsByIdTrackedDomainsResponses];
+
+export type DeleteCrmV1AccountsByIdTrackedDomainsByDomainIdData = {
+    body?: never;
+    path: {
+        id: string;
+        domainId: string;
+    };
+    query?: never;
+    url: '/crm/v1/accounts/{id}/tracked-domains/{domainId}';
+};
+
+export type DeleteCrmV1AccountsByIdTrackedDomainsByDomainIdErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type DeleteCrmV1AccountsByIdTrackedDomainsByDomainIdError = DeleteCrmV1AccountsByIdTrackedDomainsByDomainIdErrors[keyof DeleteCrmV1AccountsByIdTrackedDomainsByDomainIdErrors];
+
+export type DeleteCrmV1AccountsByIdTrackedDomainsByDomainIdResponses = {
+    /**
+     * Default Response
+     */
+    204: void;
+};
+
+export type DeleteCrmV1AccountsByIdTrackedDomainsByDomainIdResponse = DeleteCrmV1AccountsByIdTrackedDomainsByDomainIdResponses[keyof DeleteCrmV1AccountsByIdTrackedDomainsByDomainIdResponses];
+
 export type GetCrmV1VnSettingsData = {
     body?: never;
     path?: never;
@@ -6872,6 +7768,9 @@ export type PostCrmV1AccountsByIdValidateMstResponses = {
             province: unknown | null;
             country: string;
             postal_code: unknown | null;
+            ward_code?: string | null;
+            province_code?: string | null;
+            dataset_version?: string | null;
         }>;
         lifecycle: 'lead' | 'prospect' | 'customer' | 'partner' | 'former_customer' | 'other';
         lead_source: string | null;
