@@ -23,7 +23,15 @@ interface Run {
   err: string;
 }
 
-const ALL_SCOPES = ['crm.read', 'crm.write', 'crm.close', 'crm.payment', 'crm.export', 'crm.admin'] as const;
+const ALL_SCOPES = [
+  'crm.read',
+  'crm.write',
+  'crm.close',
+  'crm.payment',
+  'crm.contact.merge',
+  'crm.export',
+  'crm.admin',
+] as const;
 
 // Each run starts a Node process that loads the CLI (about 3 s on a busy machine): generous timeouts.
 vi.setConfig({ testTimeout: 240_000 });
@@ -212,8 +220,19 @@ describe('cyberos-crm account and contact', () => {
     const json = JSON.parse((await run('contact', 'list', '--account', acct.id, '--json')).out);
     expect(json.data).toHaveLength(2);
 
-    const help = await run('contact', '--help');
-    expect(help.out).toContain('`contact merge` is not available yet');
+    // merge: the duplicate's phone moves over, the duplicate is gone, the step lines say what moved.
+    const dup = JSON.parse(
+      (await run('contact', 'create', '--name', 'Lan Nguyen', '--phone', '0912 000 111', '--json')).out,
+    ) as { id: string };
+    const kept = json.data.find((x: { display_name: string }) => x.display_name === 'Nguyễn Thị Lan') as {
+      id: string;
+    };
+    const merged = await run('contact', 'merge', kept.id, dup.id);
+    expect(merged.code, merged.err).toBe(0);
+    expect(merged.out).toMatch(/^\[merge\]\s+/m);
+    expect(merged.out).toMatch(/^\[moved\]\s+1 channel\(s\)/m);
+    const again = await run('contact', 'merge', kept.id, dup.id);
+    expect(again.code).toBe(5);
   });
 });
 

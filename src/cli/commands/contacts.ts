@@ -1,9 +1,9 @@
 import { type Command, Option } from 'commander';
-import { getCrmV1Contacts, postCrmV1Contacts } from '../client/index.js';
+import { getCrmV1Contacts, postCrmV1Contacts, postCrmV1ContactsByIdMerge } from '../client/index.js';
 import type { GetCrmV1ContactsResponse, PostCrmV1ContactsData } from '../client/types.gen.js';
 import { auditLine, call, printJson, printTable, run, session, step } from './api.js';
 
-/** `contact list|create` over /crm/v1/contacts. Merging contacts is not built yet, so there is no `merge`. */
+/** `contact list|create|merge` over /crm/v1/contacts. */
 
 type ContactJson = GetCrmV1ContactsResponse['data'][number];
 
@@ -14,14 +14,7 @@ export function channel(c: Pick<ContactJson, 'channels'>, kind: 'email' | 'phone
 }
 
 export function registerContactCommands(program: Command): void {
-  const contact = program
-    .command('contact')
-    .description('people (contacts)')
-    .addHelpText(
-      'after',
-      '\n`contact merge` is not available yet: merging contacts is not built on the server. ' +
-        'It will come with the capability (no command pretends to merge today).',
-    );
+  const contact = program.command('contact').description('people (contacts)');
 
   contact
     .command('list')
@@ -129,5 +122,37 @@ export function registerContactCommands(program: Command): void {
           await auditLine(s, 'contact', c.id);
         },
       ),
+    );
+
+  contact
+    .command('merge')
+    .description(
+      'merge a duplicate into the contact kept: its channels, deal roles and timeline move over, then it is deleted',
+    )
+    .argument('<keep-id>', 'the contact kept')
+    .argument('<duplicate-id>', 'the duplicate (deleted afterwards; needs the crm.contact.merge scope)')
+    .option('--json', 'machine-readable output')
+    .action(
+      run(async (keepId: string, duplicateId: string, opts: { json?: boolean }) => {
+        const s = session();
+        const r = await call(
+          postCrmV1ContactsByIdMerge({
+            client: s.client,
+            path: { id: keepId },
+            body: { merge_id: duplicateId },
+          }),
+        );
+        if (opts.json) {
+          printJson(r);
+          return;
+        }
+        step('merge', `${r.merged.id} → ${r.contact.id} · ${r.contact.display_name}`);
+        step(
+          'moved',
+          `${r.merged.channels_moved} channel(s), ${r.merged.deals_moved.length} deal(s)` +
+            (r.merged.fields_filled.length ? `; filled ${r.merged.fields_filled.join(', ')}` : ''),
+        );
+        await auditLine(s, 'contact', r.contact.id);
+      }),
     );
 }
