@@ -392,13 +392,13 @@ async function measure(
   const spread = await movesLoad(appOrigin, lanes, c, options.searchMixSeconds);
   log(`  moves: ${spread.movesPerSecond}/s, p95 ${spread.latencyMs.p95} ms`);
 
-  const gqDeals = await checkGraphqlBoard(appOrigin, auth, pipelineId);
+  const { query: gqQuery, cards: gqDeals } = await checkGraphqlBoard(appOrigin, auth, pipelineId);
   log(
     `GraphQL board query (${gqDeals} deals): warm-up ${options.getByIdWarmupSeconds} s, then ${options.searchMixSeconds} s`,
   );
-  await graphqlBoardLoad(appOrigin, auth, pipelineId, c, options.getByIdWarmupSeconds);
-  const gqAlone = await graphqlBoardLoad(appOrigin, auth, pipelineId, 1, options.searchMixSeconds);
-  const gqRun = await graphqlBoardLoad(appOrigin, auth, pipelineId, c, options.searchMixSeconds);
+  await graphqlBoardLoad(appOrigin, auth, pipelineId, gqQuery, c, options.getByIdWarmupSeconds);
+  const gqAlone = await graphqlBoardLoad(appOrigin, auth, pipelineId, gqQuery, 1, options.searchMixSeconds);
+  const gqRun = await graphqlBoardLoad(appOrigin, auth, pipelineId, gqQuery, c, options.searchMixSeconds);
   log(`  GraphQL board: one at a time p95 ${gqAlone.latencyMs.p95} ms; ${c} connections ${gqRun.rps} req/s`);
   const autologDomains = await prepareAutolog(appOrigin, auth, firstId);
   await checkAutolog(appOrigin, auth, autologDomains);
@@ -408,7 +408,8 @@ async function measure(
   return {
     surfaces: {
       graphqlBoard: {
-        endpoint: 'GET /crm/graphql?query=deals(filter: {pipelineId}) { … stage account primaryContact }',
+        endpoint:
+          'GET /crm/graphql?query= (one deals(filter: {pipelineId, stageId}) column per stage, with stage, account, primaryContact)',
         deals: gqDeals,
         run: summary(gqRun),
         serverTime: summary(gqAlone),

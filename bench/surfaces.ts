@@ -8,42 +8,70 @@ import { type LoadResult, runLoad } from './load.js';
  * an activity, audited and recorded for reconciliation).
  */
 
-export const GRAPHQL_BOARD_QUERY = `query Board($pipelineId: ID!) {
-  deals(filter: { pipelineId: $pipelineId, status: OPEN }, first: 200) {
-    edges { node { id name amountMinor currency probabilityPct expectedCloseDate
-      stage { id code } account { id name } primaryContact { id displayName } } }
-  }
-}`;
+const CARD = `edges { node { id name amountMinor currency probabilityPct expectedCloseDate
+      stage { id code } account { id name } primaryContact { id displayName } } }`;
 
-/** One request first: a GraphQL error answers 200 too, so the load would measure errors unnoticed. */
+/**
+ * The board as a kanban client asks for it: one `deals` connection per stage column (aliases; a page is at
+ * most 100 cards), each card with its stage, account and primary contact.
+ */
+export function graphqlBoardQuery(stageIds: readonly string[]): string {
+  const columns = stageIds.map(
+    (id, i) =>
+      `s${i}: deals(filter: { pipelineId: $pipelineId, stageId: "${id}", status: OPEN }, first: 100) { ${CARD} }`,
+  );
+  return `query Board($pipelineId: ID!) {\n  ${columns.join('\n  ')}\n}`;
+}
+
+const boardPath = (query: string, pipelineId: string) =>
+  `/crm/graphql?query=${encodeURIComponent(query)}&variables=${encodeURIComponent(JSON.stringify({ pipelineId }))}`;
+
+async function gqlGet(origin: string, headers: Record<string, string>, path: string) {
+  const res = await fetch(`${origin}${path}`, { headers: { ...headers, accept: 'application/json' } });
+  const body = (await res.json()) as { data?: Record<string, unknown> | null; errors?: unknown[] };
+  if (!res.ok || body.errors || !body.data) {
+    throw new Error(`GraphQL query failed (${res.status}): ${JSON.stringify(body).slice(0, 500)}`);
+  }
+  return body.data;
+}
+
+/**
+ * Builds the board query for the pipeline and runs it once: a GraphQL error answers 200 too, so the load
+ * would measure errors unnoticed. Returns the query and how many cards it returns.
+ */
 export async function checkGraphqlBoard(
   origin: string,
   headers: Record<string, string>,
   pipelineId: string,
-): Promise<number> {
-  const res = await fetch(`${origin}${boardPath(pipelineId)}`, {
-    headers: { ...headers, accept: 'application/json' },
-  });
-  const body = (await res.json()) as { data?: { deals?: { edges: unknown[] } }; errors?: unknown[] };
-  if (!res.ok || body.errors || !body.data?.deals) {
-    throw new Error(`GraphQL board query failed (${res.status}): ${JSON.stringify(body).slice(0, 500)}`);
-  }
-  return body.data.deals.edges.length;
+): Promise<{ query: string; cards: number }> {
+  const pipelines = (
+    await gqlGet(
+      origin,
+      headers,
+      `/crm/graphql?query=${encodeURIComponent('{ pipelines { id stages { id category } } }')}`,
+    )
+  ).pipelines as Array<{ id: string; stages: Array<{ id: string; category: string }> }>;
+  const stages =
+    pipelines
+      .find((p) => p.id === pipelineId)
+      ?.stages.filter((x) => x.category === 'OPEN')
+      .map((x) => x.id) ?? [];
+  if (stages.length === 0) throw new Error(`pipeline ${pipelineId} has no stages in GraphQL`);
+  const query = graphqlBoardQuery(stages);
+  const data = await gqlGet(origin, headers, boardPath(query, pipelineId));
+  const cards = Object.values(data).reduce<number>((n, c) => n + (c as { edges: unknown[] }).edges.length, 0);
+  return { query, cards };
 }
-
-const boardPath = (pipelineId: string) =>
-  `/crm/graphql?query=${encodeURIComponent(GRAPHQL_BOARD_QUERY)}&variables=${encodeURIComponent(
-    JSON.stringify({ pipelineId }),
-  )}`;
 
 export function graphqlBoardLoad(
   origin: string,
   headers: Record<string, string>,
   pipelineId: string,
+  query: string,
   connections: number,
   durationSeconds: number,
 ): Promise<LoadResult> {
-  const path = boardPath(pipelineId);
+  const path = boardPath(query, pipelineId);
   return runLoad({
     origin,
     connections,
