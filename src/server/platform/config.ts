@@ -82,6 +82,18 @@ export const ENV_SCHEMA = z.object({
   HOADON_PKCS12_PASSWORD: z.string().optional(),
   /** How often the won-deal flow runner looks for due steps (it is also woken by each close). */
   WON_FLOW_POLL_MS: intFrom(50, 600_000).default(1000),
+  /** NATS with JetStream (`nats://host:port`): the event bus across server processes; unset: in-process. */
+  NATS_URL: z
+    .string()
+    .regex(/^(nats|tls):\/\//, 'must be a nats:// URL')
+    .optional(),
+  /** JetStream stream holding the domain events (created when missing). */
+  NATS_STREAM: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only')
+    .default('CRM_EVENTS'),
+  /** The web app: `auto` builds it at start when its sources changed (in the background), `off` serves what is built. */
+  WEB_BUILD: z.enum(['auto', 'off']).default('auto'),
 });
 
 export type Env = z.infer<typeof ENV_SCHEMA>;

@@ -38,6 +38,8 @@ export const ERROR_STATUS = {
   invoice_not_found: 404,
   vietqr_not_found: 404,
   tracked_domain_not_found: 404,
+  lead_not_found: 404,
+  workflow_not_found: 404,
   // 405
   method_not_allowed: 405,
   // 409
@@ -56,6 +58,7 @@ export const ERROR_STATUS = {
   invoice_already_issued: 409,
   invoice_already_replaced: 409,
   tracked_domain_taken: 409,
+  lead_status_invalid: 409,
   // 412
   precondition_failed: 412,
   // 413

@@ -97,3 +97,25 @@ export function createRedis(url: string): Redis {
   // Fail fast instead of queueing commands forever when Redis is down.
   return new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: false });
 }
+
+/**
+ * A Redis client whose connection is up before the app serves: without the offline queue, a command sent
+ * while the first connection is still being made fails, and the first requests after start answered 500
+ * (seen in CI). A Redis that does not answer within `timeoutMs` does not block start-up: commands then
+ * fail fast as before, and the client keeps reconnecting.
+ */
+export async function connectRedis(url: string, timeoutMs = 3000): Promise<Redis> {
+  const redis = createRedis(url);
+  if (redis.status === 'ready') return redis;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    timer.unref();
+    redis.once('ready', done);
+  });
+  return redis;
+}

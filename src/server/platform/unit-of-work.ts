@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import { type AuditEntry, appendAudit } from './audit/audit.js';
 import type { Actor } from './auth/actor.js';
 import type { Database } from './db/database.js';
-import { type DomainEvent, envelopesOf, outboxInsert } from './events/outbox.js';
+import { type DomainEvent, type EventEnvelope, envelopesOf, outboxInsert } from './events/outbox.js';
 
 /**
  * What a use case gets when it writes: the transaction, and two collectors. Audit entries and events are
@@ -23,7 +23,11 @@ export interface RequestContext {
   requestId: string | null;
 }
 
-export type CommitListener = () => void;
+/**
+ * Told after a commit that wrote events, with their envelopes (the rows are committed by then): the
+ * outbox relay's fast path publishes them without waiting for a poll (`OutboxRelay.committed`).
+ */
+export type CommitListener = (committed: readonly EventEnvelope[]) => void;
 
 /**
  * Runs fn in one transaction of the actor's workspace; then writes the collected events and audit
@@ -35,7 +39,7 @@ export async function writeTransaction<DB, T>(
   fn: (uow: UnitOfWork<DB>) => Promise<T>,
   onCommitWithEvents?: CommitListener,
 ): Promise<T> {
-  let emitted = 0;
+  let emitted: EventEnvelope[] = [];
   const result = await db.transaction(ctx.actor.workspaceId, async (trx) => {
     const audits: AuditEntry[] = [];
     const events: DomainEvent[] = [];
@@ -52,9 +56,9 @@ export async function writeTransaction<DB, T>(
     await appendAudit(trx, ctx.actor, ctx.requestId, audits, {
       ...(envelopes.length > 0 ? { alongside: outboxInsert(envelopes) } : {}),
     });
-    emitted = events.length;
+    emitted = envelopes;
     return value;
   });
-  if (emitted > 0) onCommitWithEvents?.();
+  if (emitted.length > 0) onCommitWithEvents?.(emitted);
   return result;
 }

@@ -79,7 +79,9 @@ export async function createDatabase<DB>(options: DatabaseOptions): Promise<Data
     });
     // An idle client that errors (server restart) must not crash the process; the pool replaces it.
     pool.on('error', () => {});
-    const dialect = new ScopedDialect(new PostgresDialect({ pool: preparingPool(pool) }));
+    const dialect = new ScopedDialect(new PostgresDialect({ pool: preparingPool(pool) }), {
+      multiStatement: true,
+    });
     const kysely = new Kysely<DB>({ dialect });
     return wrap(kysely, dialect, 'postgres', {
       poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),

@@ -13,6 +13,11 @@ import * as m0010 from './migrations/0010_webhooks.js';
 import * as m0011 from './migrations/0011_vietnam.js';
 import * as m0012 from './migrations/0012_inbound.js';
 import * as m0013 from './migrations/0013_contact_merge.js';
+import * as m0014 from './migrations/0014_stage_colour.js';
+import * as m0015 from './migrations/0015_leads.js';
+import * as m0016 from './migrations/0016_workflows.js';
+import * as m0017 from './migrations/0017_tags.js';
+import * as m0018 from './migrations/0018_deal_rank.js';
 
 /**
  * Migrations are listed here explicitly (no directory scanning): the same list works from TypeScript
@@ -32,6 +37,11 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0011_vietnam': m0011,
   '0012_inbound': m0012,
   '0013_contact_merge': m0013,
+  '0014_stage_colour': m0014,
+  '0015_leads': m0015,
+  '0016_workflows': m0016,
+  '0017_tags': m0017,
+  '0018_deal_rank': m0018,
 };
 
 export const MIGRATION_SCHEMA = 'crm_core';

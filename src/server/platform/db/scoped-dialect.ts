@@ -57,12 +57,20 @@ export function runInScope<T>(scope: DbScope, fn: () => Promise<T>): Promise<T> 
 
 export class ScopedDialect implements Dialect {
   #driver: ScopedDriver | null = null;
-  constructor(private readonly inner: Dialect) {}
+  /**
+   * `multiStatement`: the inner driver sends a parameterless query as one simple-protocol message that may
+   * hold several statements (node-postgres), so a transaction that needs a scope switch can send BEGIN and
+   * the switch together. PGlite's driver cannot (extended protocol); it pays no network round trip anyway.
+   */
+  constructor(
+    private readonly inner: Dialect,
+    private readonly options: { multiStatement?: boolean } = {},
+  ) {}
   createAdapter(): DialectAdapter {
     return this.inner.createAdapter();
   }
   createDriver(): Driver {
-    this.#driver = new ScopedDriver(this.inner.createDriver());
+    this.#driver = new ScopedDriver(this.inner.createDriver(), this.options.multiStatement ?? false);
     return this.#driver;
   }
   /** Scope switches so far (each one is a `set_config` round trip). */
@@ -85,7 +93,12 @@ const SET_SCOPE_SQL =
 interface ConnState {
   key: string | null;
   inTx: boolean;
+  /** The scope was set inside the open transaction: a rollback undoes it. */
+  setInTx: boolean;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ROLES: ReadonlySet<string> = new Set(['crm_app', 'crm_system', 'none']);
 
 class ScopedConnection implements DatabaseConnection {
   constructor(
@@ -107,7 +120,10 @@ class ScopedDriver implements Driver {
   /** Number of scope switches, exposed for tests and metrics (how often we paid the extra round trip). */
   switches = 0;
 
-  constructor(private readonly inner: Driver) {}
+  constructor(
+    private readonly inner: Driver,
+    private readonly multiStatement: boolean,
+  ) {}
 
   init(): Promise<void> {
     return this.inner.init();
@@ -130,7 +146,7 @@ class ScopedDriver implements Driver {
     if (st?.key === key) return;
     if (st?.inTx) throw new Error('database scope changed inside a transaction');
     if (!st) {
-      st = { key: null, inTx: false };
+      st = { key: null, inTx: false, setInTx: false };
       this.#states.set(conn, st);
     }
     st.key = null; // unknown until the statement succeeds
@@ -142,12 +158,50 @@ class ScopedDriver implements Driver {
 
   async beginTransaction(conn: DatabaseConnection, settings: TransactionSettings): Promise<void> {
     const inner = (conn as ScopedConnection).inner;
-    await this.ensureScope(inner);
-    await this.inner.beginTransaction(inner, settings);
+    if (!(await this.#beginWithScope(inner, settings))) {
+      await this.ensureScope(inner);
+      await this.inner.beginTransaction(inner, settings);
+    }
     const st = this.#states.get(inner);
     if (st) st.inTx = true;
     const ctx = context.getStore();
     if (ctx) ctx.txDepth++;
+  }
+
+  /**
+   * BEGIN and a scope switch in one round trip (a write on a connection last used for another workspace,
+   * the common case with many workspaces on a LIFO pool). The switch then runs inside the transaction, so
+   * a rollback undoes it: the connection's scope is marked unknown on rollback and set again on its next
+   * use. Literals, not parameters (a parameterless message is what may carry two statements): the role is
+   * one of ours and the workspace id a UUID, checked here; anything else takes the two-step path.
+   */
+  async #beginWithScope(conn: DatabaseConnection, settings: TransactionSettings): Promise<boolean> {
+    if (!this.multiStatement || settings.isolationLevel || settings.accessMode) return false;
+    const want = currentScope();
+    const key = scopeKey(want);
+    const st = this.#states.get(conn);
+    if (st?.key === key) return false;
+    const role = want.role === 'owner' ? 'none' : want.role;
+    const tenant = want.tenantId ?? '';
+    if (!ROLES.has(role) || (tenant !== '' && !UUID.test(tenant))) return false;
+    const state = st ?? { key: null, inTx: false, setInTx: false };
+    this.#states.set(conn, state);
+    state.key = null;
+    try {
+      await conn.executeQuery(
+        CompiledQuery.raw(
+          `begin; select set_config('role', '${role}', false), set_config('app.tenant_id', '${tenant}', false)`,
+        ),
+      );
+    } catch (error) {
+      // BEGIN may have opened a block the failed switch aborted: never hand the connection back in it.
+      await conn.executeQuery(CompiledQuery.raw('rollback')).catch(() => undefined);
+      throw error;
+    }
+    this.switches++;
+    state.key = key;
+    state.setInTx = true;
+    return true;
   }
 
   async commitTransaction(conn: DatabaseConnection): Promise<void> {
@@ -161,6 +215,8 @@ class ScopedDriver implements Driver {
 
   async rollbackTransaction(conn: DatabaseConnection): Promise<void> {
     const inner = (conn as ScopedConnection).inner;
+    const st = this.#states.get(inner);
+    if (st?.setInTx) st.key = null; // the rollback undoes the set_config it began with
     try {
       await this.inner.rollbackTransaction(inner);
     } finally {
@@ -170,7 +226,10 @@ class ScopedDriver implements Driver {
 
   #endTx(inner: DatabaseConnection): void {
     const st = this.#states.get(inner);
-    if (st) st.inTx = false;
+    if (st) {
+      st.inTx = false;
+      st.setInTx = false;
+    }
     const ctx = context.getStore();
     if (ctx && ctx.txDepth > 0) ctx.txDepth--;
   }
