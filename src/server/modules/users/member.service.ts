@@ -145,7 +145,7 @@ export async function createInvitation(p: AppPlatform, ctx: RequestContext, inpu
   return {
     invitation: presentInvitation(invitation),
     token,
-    accept_path: `/accept-invitation?token=${encodeURIComponent(token)}`,
+    accept_path: `/invite?token=${encodeURIComponent(token)}`,
   };
 }
 

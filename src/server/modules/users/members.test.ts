@@ -211,7 +211,7 @@ describe('members and invitations', () => {
       const days = (Date.parse(res.body.invitation.expires_at) - Date.now()) / 86_400_000;
       expect(Math.round(days)).toBe(7);
       expect(res.body.token).toMatch(new RegExp(`^crm_inv_${ws.id.replaceAll('-', '')}_[A-Za-z0-9_-]{43}$`));
-      expect(res.body.accept_path).toBe(`/accept-invitation?token=${encodeURIComponent(res.body.token)}`);
+      expect(res.body.accept_path).toBe(`/invite?token=${encodeURIComponent(res.body.token)}`);
 
       const row = await t.db.read(ws.id, (k) =>
         k

@@ -383,6 +383,14 @@ async function openSession(
 
 const invalidRefresh = () => new AppError('token_invalid', 'The refresh token is not valid; sign in again');
 
+/**
+ * A refresh token presented again this soon after its rotation is a client that never received the
+ * rotation's answer — a page reloaded while its first refresh was in flight, two tabs opened together —
+ * not a thief: it gets a sibling token in the same family instead of revoking every session of it (the
+ * "reuse interval" of Auth0 and Okta). Later, a rotated token is a replay and revokes the family. ADR 0010.
+ */
+export const REFRESH_REUSE_GRACE_MS = 10_000;
+
 export async function refreshSession(
   p: AppPlatform,
   refreshToken: string,
@@ -396,7 +404,7 @@ export async function refreshSession(
     async (uow) => {
       const row = await findRefreshToken(uow.trx, ws, sha256(refreshToken));
       if (!row || row.revoked_at) return { kind: 'invalid' as const };
-      if (row.rotated_at) {
+      if (row.rotated_at && Date.now() - row.rotated_at.getTime() > REFRESH_REUSE_GRACE_MS) {
         await revokeFamily(uow.trx, ws, row.family_id, 'reuse_detected');
         uow.audit({
           action: 'session.reuse_detected',
@@ -413,7 +421,7 @@ export async function refreshSession(
         await revokeFamily(uow.trx, ws, row.family_id, 'membership_ended');
         return { kind: 'invalid' as const };
       }
-      await markRotated(uow.trx, ws, row.id);
+      if (!row.rotated_at) await markRotated(uow.trx, ws, row.id);
       const next = await createRefreshToken(
         p,
         { ...uow, actor: userActor(user, ws, member.role) },

@@ -63,7 +63,10 @@ const unauthenticated = () =>
  * that is present but invalid is always a 401, even on a public route: silently ignoring it would hide
  * client bugs.
  */
-export function installAuthentication(app: FastifyInstance, deps: AuthenticationDeps): void {
+export function installAuthentication(
+  app: FastifyInstance,
+  deps: AuthenticationDeps,
+): { authenticateToken(token: string): Promise<Actor> } {
   const jwks = deps.config.oidc ? createRemoteJWKSet(new URL(deps.config.oidc.jwksUrl)) : null;
 
   async function fromBearer(token: string): Promise<Actor> {
@@ -155,6 +158,9 @@ export function installAuthentication(app: FastifyInstance, deps: Authentication
     }
     done();
   });
+
+  // The same rules for a token that does not arrive in a header (the WebSocket's first message).
+  return { authenticateToken: fromBearer };
 }
 
 /** The actor of an authenticated route (the preHandler guarantees it is set). */
