@@ -352,7 +352,7 @@ export function wireWebhooks(
     async (event) => {
       await fanout.handle(event);
     },
-    { durable: true },
+    { durable: true, name: 'webhook-fanout' },
   );
   return { dispatcher, fanout, lookup, unsubscribe };
 }

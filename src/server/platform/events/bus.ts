@@ -1,8 +1,7 @@
 import type { EventEnvelope } from './outbox.js';
 
 /**
- * Where published events go. In-process now; a NATS JetStream implementation plugs in behind the same
- * interface when NATS_URL is set (see the real-time issue).
+ * Where published events go: in-process by default; NATS JetStream (`nats-bus.ts`) when NATS_URL is set.
  */
 export interface EventBus {
   /** Resolves once the bus has accepted the event (for a broker: acknowledged it). */
@@ -11,7 +10,9 @@ export interface EventBus {
    * `pattern` is an event type, a prefix ending in `.*` (e.g. `account.*`) or `*`. A `durable` handler's
    * failure rejects `publish`, so the relay keeps the event and publishes it again later (every
    * subscriber then sees it again: consumers deduplicate by event id). Use it for consumers that must not
-   * lose an event (webhook fan-out); best-effort consumers (WebSocket) stay non-durable.
+   * lose an event (webhook fan-out); best-effort consumers (WebSocket) stay non-durable. On NATS
+   * JetStream, `publish` resolves on the broker's ack and the broker redelivers to a failed durable
+   * handler instead; non-durable handlers run in every process, durable ones once across processes.
    */
   subscribe(pattern: string, handler: EventHandler, options?: SubscribeOptions): () => void;
   close(): Promise<void>;
@@ -21,6 +22,11 @@ export type EventHandler = (event: EventEnvelope) => void | Promise<void>;
 
 export interface SubscribeOptions {
   durable?: boolean;
+  /**
+   * A stable name for a durable subscriber: with a broker, every process subscribing under the same
+   * name shares one consumer, so each event is handled once across processes (required there).
+   */
+  name?: string;
 }
 
 export function matchesPattern(pattern: string, type: string): boolean {
@@ -35,7 +41,10 @@ export class InProcessBus implements EventBus {
 
   async publish(event: EventEnvelope): Promise<void> {
     let durableFailure: { error: unknown } | null = null;
-    for (const sub of [...this.#subs]) {
+    // Best-effort consumers first: they are in-memory fan-outs (WebSocket boards) that must not wait
+    // behind a durable consumer's database work (the webhook fan-out reads subscriptions per event).
+    const subs = [...this.#subs];
+    for (const sub of [...subs.filter((s) => !s.durable), ...subs.filter((s) => s.durable)]) {
       if (!matchesPattern(sub.pattern, event.type)) continue;
       try {
         await sub.handler(event);

@@ -312,6 +312,191 @@ describe('outbox and relay', () => {
     await stuck.run;
   });
 
+  describe('fast path: the rows a commit just wrote', () => {
+    /** Commits n events; the unit of work hands their envelopes to `relay.committed`. */
+    async function emitTo<T>(relay: OutboxRelay<T>, n: number): Promise<EventEnvelope[]> {
+      let committed: readonly EventEnvelope[] = [];
+      await writeTransaction(
+        db,
+        { actor, requestId: 'fast-path' },
+        async (uow) => {
+          for (let i = 0; i < n; i++) {
+            uow.emit({
+              type: 'account.updated',
+              aggregateType: 'account',
+              aggregateId: newId(),
+              data: { i },
+            });
+          }
+        },
+        (envelopes) => {
+          committed = envelopes;
+          relay.committed(envelopes);
+        },
+      );
+      return [...committed];
+    }
+
+    /** Started with an hour-long poll interval: only the start-up pass and the fast path publish. */
+    async function startedRelay(bus: EventBus, options: { leaseSeconds?: number } = {}) {
+      const relay = new OutboxRelay(db, bus, { pollMs: 3_600_000, ...options });
+      relay.start();
+      // Let the start-up poll pass (scheduled at once) run on the empty outbox before the test writes.
+      await new Promise((r) => setTimeout(r, 50));
+      return relay;
+    }
+
+    it("publishes a commit's events right after it, without waiting for a poll", async () => {
+      const bus = new RecordingBus();
+      const relay = await startedRelay(bus);
+      try {
+        const started = Date.now();
+        const envelopes = await emitTo(relay, 3);
+        // The counter moves just after the marking UPDATE returns, so wait for both (a read in between saw
+        // the rows marked and the counter not yet: a flaky CI failure on PostgreSQL).
+        const rows = await waitFor('the fast path to publish and mark three rows', async () => {
+          const r = await outbox();
+          return r.length === 3 && r.every((x) => x.status === 'published') && relay.published === 3
+            ? r
+            : undefined;
+        });
+        // Far below the hour-long poll interval: this was the fast path.
+        expect(Date.now() - started).toBeLessThan(10_000);
+        expect(bus.seen.map((e) => e.id)).toEqual(envelopes.map((e) => e.id));
+        expect(bus.seen.map((e) => e.id)).toEqual(rows.map((r) => r.id)); // id (creation) order
+        // What the bus gets is the stored row, as a poll pass would publish it.
+        expect(bus.seen).toEqual(rows.map((r) => r.payload));
+        expect(rows.every((r) => r.attempts === 1 && r.locked_until === null)).toBe(true);
+        expect(relay.published).toBe(3);
+      } finally {
+        await relay.stop();
+      }
+    });
+
+    it('does nothing while the relay is not started (the rows wait for a relay that runs)', async () => {
+      const bus = new RecordingBus();
+      const relay = new OutboxRelay(db, bus);
+      await emitTo(relay, 1);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(bus.seen).toEqual([]);
+      expect((await outbox())[0]).toMatchObject({ status: 'pending', attempts: 0 });
+      expect(await relay.drain()).toBe(1);
+    });
+
+    it('does not publish a row another relay has claimed; publishes the rest of the commit', async () => {
+      const bus = new RecordingBus();
+      const relay = await startedRelay(bus);
+      const [first] = await emit(1).then(() => outbox());
+      const stuck = stuckRelay(); // claims every pending row (that one), then hangs in publish
+      try {
+        await stuck.started;
+        expect((await outbox())[0]).toMatchObject({ id: first?.id, lease_held: true, attempts: 1 });
+        const [second] = await emitTo(relay, 1);
+        // Hand the fast path the leased row too, as if this process had committed both.
+        const firstEnvelope = first?.payload;
+        if (!firstEnvelope || !second) throw new Error('rows missing');
+        relay.committed([firstEnvelope]);
+        await relay.drain(); // waits for the fast path; the poll part finds nothing claimable
+        await waitFor('the second row to be published', async () =>
+          (await outbox()).find((r) => r.id === second.id && r.status === 'published'),
+        );
+        expect(bus.seen.map((e) => e.id)).toEqual([second.id]);
+        expect((await outbox()).find((r) => r.id === first?.id)).toMatchObject({
+          status: 'pending',
+          attempts: 1,
+          lease_held: true,
+        });
+      } finally {
+        stuck.giveUp();
+        await stuck.run;
+        await relay.stop();
+      }
+    });
+
+    it('never publishes a row that is already published or dead', async () => {
+      const bus = new RecordingBus();
+      const relay = await startedRelay(bus);
+      try {
+        const [published] = await emitTo(relay, 1);
+        await waitFor('the first publish', async () => (bus.seen.length === 1 ? true : undefined));
+        await relay.drain();
+        const [dead] = await emit(1).then(() =>
+          outbox().then((r) => r.filter((x) => x.status === 'pending')),
+        );
+        await db.owner((k) =>
+          sql`UPDATE crm_core.crm_outbox SET status = 'dead' WHERE id = ${dead?.id}`.execute(k),
+        );
+        if (!published || !dead) throw new Error('rows missing');
+        relay.committed([published, dead.payload]);
+        await relay.drain();
+        expect(bus.seen.map((e) => e.id)).toEqual([published.id]);
+        expect((await outbox()).map((r) => r.status)).toEqual(['published', 'dead']);
+      } finally {
+        await relay.stop();
+      }
+    });
+
+    it('a failed publish leaves the row pending with backoff, for the poller to retry', async () => {
+      let fail = true;
+      const bus = new RecordingBus(async () => {
+        if (fail) throw new Error('broker unavailable');
+      });
+      const relay = await startedRelay(bus);
+      try {
+        const [env] = await emitTo(relay, 1);
+        const row = await waitFor('the failure to be recorded', async () =>
+          (await outbox()).find((r) => r.last_error !== null),
+        );
+        expect(row).toMatchObject({
+          id: env?.id,
+          status: 'pending',
+          attempts: 1,
+          locked_until: null,
+          in_future: true,
+        });
+        expect(row.last_error).toContain('broker unavailable');
+        expect(relay.published).toBe(0);
+        // Not due: neither a poll nor the fast path takes it again.
+        if (env) relay.committed([env]);
+        expect(await relay.drain()).toBe(0);
+        expect(bus.seen).toHaveLength(1);
+        // Due again: the poller retries it.
+        fail = false;
+        await makeDue();
+        expect(await relay.drain()).toBe(1);
+        expect((await outbox())[0]).toMatchObject({ status: 'published', attempts: 2, last_error: null });
+      } finally {
+        await relay.stop();
+      }
+    });
+
+    it('stop() waits for a fast-path publish in flight; commits after stop are left to the poller', async () => {
+      const entered = deferred();
+      const release = deferred();
+      const bus = new RecordingBus(async () => {
+        entered.resolve();
+        await release.promise;
+      });
+      const relay = await startedRelay(bus);
+      await emitTo(relay, 1);
+      await entered.promise;
+      let stopped = false;
+      const stopping = relay.stop().then(() => {
+        stopped = true;
+      });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(stopped).toBe(false);
+      release.resolve();
+      await stopping;
+      expect((await outbox())[0]).toMatchObject({ status: 'published' });
+
+      await emitTo(relay, 1);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(bus.seen).toHaveLength(1);
+      expect((await outbox()).map((r) => r.status)).toEqual(['published', 'pending']);
+    });
+  });
+
   describe.skipIf(ENGINE === 'pglite')('several relays (PostgreSQL)', () => {
     const other = (): Database<unknown> => {
       if (!second) throw new Error('no second pool');
@@ -334,6 +519,62 @@ describe('outbox and relay', () => {
       expect(bus.seen.map((e) => e.id)).toEqual(rows.slice(5).map((r) => r.id));
       release.resolve();
       await holder;
+    });
+
+    it("fast path and another process's poller publish concurrent commits exactly once", async () => {
+      const seen = new Map<string, number>();
+      const count = (e: EventEnvelope) => {
+        seen.set(e.id, (seen.get(e.id) ?? 0) + 1);
+      };
+      const fast = new OutboxRelay(db, new RecordingBus(async (e) => count(e)), { pollMs: 3_600_000 });
+      const poller = new OutboxRelay(other(), new RecordingBus(async (e) => count(e)), { batchSize: 5 });
+      fast.start();
+      let writing = true;
+      const polling = (async () => {
+        while (writing) {
+          await poller.runOnce();
+          await new Promise((r) => setImmediate(r));
+        }
+      })();
+      const ctx = { actor, requestId: 'race' };
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          for (let i = 0; i < 25; i++) {
+            await writeTransaction(
+              db,
+              ctx,
+              async (uow) => {
+                uow.emit({
+                  type: 'account.updated',
+                  aggregateType: 'account',
+                  aggregateId: newId(),
+                  data: {},
+                });
+                uow.emit({
+                  type: 'account.updated',
+                  aggregateType: 'account',
+                  aggregateId: newId(),
+                  data: {},
+                });
+              },
+              (envelopes) => fast.committed(envelopes),
+            );
+          }
+        }),
+      );
+      writing = false;
+      await polling;
+      await fast.stop();
+      await poller.drain();
+      const rows = await outbox();
+      expect(rows).toHaveLength(200);
+      expect(rows.filter((r) => r.status !== 'published')).toEqual([]);
+      expect(rows.filter((r) => r.attempts !== 1).map((r) => r.id)).toEqual([]);
+      expect([...seen.values()].filter((n) => n !== 1)).toEqual([]);
+      expect(seen.size).toBe(200);
+      // Both took part (the fast path most of it).
+      expect(fast.published).toBeGreaterThan(0);
+      expect(fast.published + poller.published).toBe(200);
     });
 
     it('two relays publish 200 events exactly once between them', async () => {
