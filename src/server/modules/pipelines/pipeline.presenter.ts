@@ -43,6 +43,7 @@ export function presentStage(row: StageRow): StageJson {
     required_fields: row.required_fields,
     allowed_roles: row.allowed_roles,
     rotting_days: row.rotting_days,
+    color: row.color,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
     version: row.version,

@@ -44,6 +44,12 @@ const stageFields = {
   required_fields: requiredFields,
   allowed_roles: allowedRoles,
   rotting_days: z.number().int().min(1).max(3650).nullable(),
+  /** Column accent on the board, `#rrggbb` (lower-cased); null: the category's colour. */
+  color: z
+    .string()
+    .regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour like #1d4ed8')
+    .transform((v) => v.toLowerCase())
+    .nullable(),
 };
 
 export const createStageSchema = z.strictObject({
@@ -53,6 +59,7 @@ export const createStageSchema = z.strictObject({
   required_fields: stageFields.required_fields.default([]),
   allowed_roles: stageFields.allowed_roles.default([]),
   rotting_days: stageFields.rotting_days.optional(),
+  color: stageFields.color.optional(),
 });
 export type CreateStageInput = z.infer<typeof createStageSchema>;
 
@@ -140,6 +147,7 @@ export const stageResponseSchema = z
     required_fields: z.array(z.string()),
     allowed_roles: z.array(z.enum(ROLES)),
     rotting_days: z.number().int().nullable(),
+    color: z.string().nullable(),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
     version: z.number().int(),

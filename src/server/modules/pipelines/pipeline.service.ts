@@ -239,6 +239,7 @@ interface StagePlan {
   required_fields: string[];
   allowed_roles: StageRow['allowed_roles'];
   rotting_days: number | null;
+  color?: string | null;
 }
 
 function planFromInline(stages: readonly InlineStageInput[]): StagePlan[] {
@@ -263,6 +264,7 @@ function planFromInline(stages: readonly InlineStageInput[]): StagePlan[] {
       required_fields: s.required_fields,
       allowed_roles: s.allowed_roles,
       rotting_days: s.rotting_days ?? null,
+      color: s.color ?? null,
     };
   });
 }
@@ -537,6 +539,7 @@ export async function createStage(
             required_fields: input.required_fields,
             allowed_roles: input.allowed_roles,
             rotting_days: input.rotting_days ?? null,
+            color: input.color ?? null,
             created_by: actor.userId,
             updated_by: actor.userId,
             deleted_at: null,

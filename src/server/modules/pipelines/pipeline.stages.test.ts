@@ -669,3 +669,37 @@ describe('concurrent edits of one pipeline', () => {
     expect(list.body.data.filter((x) => x.is_default)).toHaveLength(1);
   });
 });
+
+describe('stage colours', () => {
+  it('are #rrggbb (stored lower-case), cleared with null, refused otherwise naming the field, and shown on the board', async () => {
+    const ws = await createWorkspace(t);
+    const p = await defaultOf(ws);
+    const created = await ws.admin.client.post<StageJson>(
+      `${BASE}/${p.id}/stages`,
+      newStage('demo_call', { color: '#1D4ED8' }),
+    );
+    expect(created.status, created.raw).toBe(201);
+    expect(created.body.color).toBe('#1d4ed8');
+
+    const bad = await ws.admin.client.post(
+      `${BASE}/${p.id}/stages`,
+      newStage('bad_colour', { color: 'blue' }),
+    );
+    expect(bad.status).toBe(422);
+    expect(fieldsOf(bad.body)).toEqual(['color']);
+
+    const board = await ws.admin.client.get<{ stages: Array<{ code: string; color: string | null }> }>(
+      `${BASE}/${p.id}/board`,
+    );
+    expect(board.status, board.raw).toBe(200);
+    expect(board.body.stages.find((s) => s.code === 'demo_call')?.color).toBe('#1d4ed8');
+    expect(board.body.stages.find((s) => s.code === 'qualifying')?.color).toBeNull();
+
+    const cleared = await ws.admin.client.patch<StageJson>(`${BASE}/${p.id}/stages/${created.body.id}`, {
+      color: null,
+      version: created.body.version,
+    });
+    expect(cleared.status, cleared.raw).toBe(200);
+    expect(cleared.body.color).toBeNull();
+  });
+});

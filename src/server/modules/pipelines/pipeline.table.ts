@@ -38,6 +38,8 @@ export interface PipelineStageTable {
   /** Roles allowed to move deals into this stage; empty: any role with the permission. */
   allowed_roles: Generated<Role[]>;
   rotting_days: number | null;
+  /** `#rrggbb`; null: the UI's colour for the category. */
+  color: Generated<string | null>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   created_by: string | null;
