@@ -154,6 +154,7 @@ export async function getBoard(
           position: s.position,
           default_probability: s.default_probability,
           rotting_days: s.rotting_days,
+          color: s.color,
           deals: list.map((c) => {
             const age = Math.max(0, Math.floor((now.getTime() - c.stage_entered_at.getTime()) / DAY_MS));
             return {
@@ -166,6 +167,7 @@ export async function getBoard(
               probability: c.probability,
               owner_id: c.owner_id,
               stage_entered_at: c.stage_entered_at.toISOString(),
+              stage_rank: c.stage_rank,
               age_in_stage_days: age,
               expected_close_date: c.expected_close_date,
               status: c.status,

@@ -39,6 +39,7 @@ export function dealSnapshot(d: Omit<DealView, 'stage' | 'stage_default_probabil
     acl_roles: d.acl_roles,
     tags: d.tags,
     stage_entered_at: d.stage_entered_at.toISOString(),
+    stage_rank: String(d.stage_rank),
     lead_source: d.lead_source,
     custom_fields: d.custom_fields,
     created_at: d.created_at.toISOString(),

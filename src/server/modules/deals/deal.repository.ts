@@ -194,6 +194,7 @@ export interface PipelineStage extends StageRef {
   required_fields: string[];
   allowed_roles: Role[];
   rotting_days: number | null;
+  color: string | null;
   deleted: boolean;
   /** Stages a deal may come from into this one (the pipeline's allowed moves). */
   from_stage_ids: string[];
@@ -225,39 +226,36 @@ interface StageSqlRow {
   required_fields: string[];
   allowed_roles: Role[];
   rotting_days: number | null;
+  color: string | null;
   deleted: boolean;
   from_ids: string[] | null;
 }
 
 /**
- * A pipeline (the workspace's default one when `pipelineId` is null), its stages, its allowed moves and
- * the workspace's base currency and time zone — in ONE query, because it sits on the move path.
+ * The rows of one pipeline (one per stage, with the pipeline's and the workspace's columns repeated), in
+ * stage order. `pipeline` selects it: the default one, a given id, or the pipeline of the row `d` of the
+ * enclosing query (the move path reads it in the statement that locks the deal).
  */
-export async function loadPipelineWithStages(
-  db: Kysely<DB>,
-  tenantId: string,
-  pipelineId: string | null,
-): Promise<PipelineWithStages | undefined> {
-  const r = await sql<StageSqlRow>`
+function pipelineRowsSql(tenantId: unknown, pipeline: RawBuilder<unknown>): RawBuilder<StageSqlRow> {
+  return sql<StageSqlRow>`
     SELECT p.id AS p_id, p.name AS p_name, p.enforce_transitions, (p.deleted_at IS NOT NULL) AS p_deleted,
       trim(w.base_currency) AS base_currency, w.timezone,
       s.id, s.code, s.name_vi, s.name_en, s.category, s.position, s.default_probability, s.outcome,
-      s.required_fields, s.allowed_roles, s.rotting_days, (s.deleted_at IS NOT NULL) AS deleted,
+      s.required_fields, s.allowed_roles, s.rotting_days, s.color, (s.deleted_at IS NOT NULL) AS deleted,
       ARRAY(SELECT t.from_stage_id::text FROM crm_core.crm_pipeline_transitions t
             WHERE t.tenant_id = s.tenant_id AND t.pipeline_id = s.pipeline_id AND t.to_stage_id = s.id) AS from_ids
     FROM crm_core.crm_pipelines p
     JOIN crm_core.crm_workspaces w ON w.id = p.tenant_id
     LEFT JOIN crm_core.crm_pipeline_stages s ON s.tenant_id = p.tenant_id AND s.pipeline_id = p.id
-    WHERE p.tenant_id = ${tenantId}
-      AND ${
-        pipelineId === null ? sql`p.is_default AND p.deleted_at IS NULL` : sql`p.id = ${pipelineId}::uuid`
-      }
-    ORDER BY s.position, s.id`.execute(db);
-  const first = r.rows[0];
+    WHERE p.tenant_id = ${tenantId} AND ${pipeline}`;
+}
+
+function pipelineFromRows(rows: readonly StageSqlRow[]): PipelineWithStages | undefined {
+  const first = rows[0];
   if (!first) return undefined;
   const stages: PipelineStage[] = [];
   const moves: PipelineWithStages['moves'] = [];
-  for (const s of r.rows) {
+  for (const s of rows) {
     if (s.id === null) continue;
     const fromIds = s.from_ids ?? [];
     stages.push({
@@ -273,6 +271,7 @@ export async function loadPipelineWithStages(
       required_fields: s.required_fields,
       allowed_roles: s.allowed_roles,
       rotting_days: s.rotting_days,
+      color: s.color,
       deleted: s.deleted,
       from_stage_ids: fromIds,
     });
@@ -289,6 +288,49 @@ export async function loadPipelineWithStages(
     moves,
     workspace: { base_currency: first.base_currency, timezone: first.timezone },
   };
+}
+
+/**
+ * A pipeline (the workspace's default one when `pipelineId` is null), its stages, its allowed moves and
+ * the workspace's base currency and time zone — in ONE query.
+ */
+export async function loadPipelineWithStages(
+  db: Kysely<DB>,
+  tenantId: string,
+  pipelineId: string | null,
+): Promise<PipelineWithStages | undefined> {
+  const r = await sql<StageSqlRow>`${pipelineRowsSql(
+    tenantId,
+    pipelineId === null ? sql`p.is_default AND p.deleted_at IS NULL` : sql`p.id = ${pipelineId}::uuid`,
+  )} ORDER BY s.position, s.id`.execute(db);
+  return pipelineFromRows(r.rows);
+}
+
+/**
+ * The move path's first statement: the deal locked (as `findDealView` with forUpdate) AND its pipeline
+ * with stages and rules, in one round trip instead of two. The pipeline comes from the statement's
+ * snapshot, as a separate read right after the lock would (give or take a concurrent settings change).
+ */
+export async function lockDealWithPipeline(
+  db: Kysely<DB>,
+  tenantId: string,
+  id: string,
+): Promise<{ deal: DealView; pipeline: PipelineWithStages | undefined } | undefined> {
+  const r = await sql<DealViewSqlRow & { pipeline_rows: StageSqlRow[] | string | null }>`
+    WITH locked AS MATERIALIZED (
+      SELECT * FROM crm_core.crm_deals WHERE tenant_id = ${tenantId} AND id = ${id} FOR UPDATE)
+    SELECT ${VIEW_COLUMNS}, (
+      SELECT json_agg(x ORDER BY x.position, x.id)
+      FROM (${pipelineRowsSql(tenantId, sql`p.id = d.pipeline_id`)}) x
+    ) AS pipeline_rows
+    FROM locked d
+    JOIN crm_core.crm_pipeline_stages s ON s.tenant_id = d.tenant_id AND s.id = d.stage_id`.execute(db);
+  const row = r.rows[0];
+  if (!row) return undefined;
+  const { pipeline_rows, ...view } = row;
+  const rows =
+    typeof pipeline_rows === 'string' ? (JSON.parse(pipeline_rows) as StageSqlRow[]) : (pipeline_rows ?? []);
+  return { deal: toView(view), pipeline: pipelineFromRows(rows) };
 }
 
 /** The pipeline a stage belongs to (to tell "unknown stage" from "stage of another pipeline"). */
@@ -557,6 +599,7 @@ export interface BoardCardRow {
   owner_id: string | null;
   stage_id: string;
   stage_entered_at: Date;
+  stage_rank: string;
   expected_close_date: string | null;
   status: DealStatus;
   acl_mode: DealRow['acl_mode'];
@@ -564,8 +607,8 @@ export interface BoardCardRow {
 }
 
 /**
- * The first `perStage` cards of every stage in one query (a window function numbers each stage's deals,
- * newest arrival first), with the account name joined.
+ * The first `perStage` cards of every stage in one query (a window function numbers each stage's deals
+ * in board order: stage_rank, then newest arrival first for ties), with the account name joined.
  */
 export async function boardCards(
   db: Kysely<DB>,
@@ -578,9 +621,11 @@ export async function boardCards(
   const r = await sql<BoardCardRow>`
     SELECT x.* FROM (
       SELECT d.id, d.name, d.account_id, a.name AS account_name, d.amount_minor, trim(d.currency) AS currency,
-        d.probability, d.owner_id, d.stage_id, d.stage_entered_at, d.expected_close_date, d.status,
-        d.acl_mode, d.version,
-        row_number() OVER (PARTITION BY d.stage_id ORDER BY d.stage_entered_at DESC, d.id DESC) AS rn
+        d.probability, d.owner_id, d.stage_id, d.stage_entered_at, d.stage_rank::text AS stage_rank,
+        d.expected_close_date, d.status, d.acl_mode, d.version,
+        row_number() OVER (
+          PARTITION BY d.stage_id ORDER BY d.stage_rank, d.stage_entered_at DESC, d.id DESC
+        ) AS rn
       FROM crm_core.crm_deals d
       LEFT JOIN crm_core.crm_accounts a ON a.tenant_id = d.tenant_id AND a.id = d.account_id
       WHERE ${boardFilterSql(tenantId, actor, pipelineId, filters)}
@@ -588,6 +633,75 @@ export async function boardCards(
     WHERE x.rn <= ${perStage}
     ORDER BY x.stage_id, x.rn`.execute(db);
   return r.rows.map((c) => ({ ...c, amount_minor: num(c.amount_minor) }));
+}
+
+/** Where a card goes in a column: the stage, and the deal it follows (null: the top). */
+export interface ColumnPlace {
+  pipelineId: string;
+  stageId: string;
+  afterId: string | null;
+}
+
+/**
+ * Beyond this many decimal places a column is renumbered 1, 2, 3… before placing: each drop between the
+ * same two cards adds a digit, and ranks should stay short to index and to send.
+ */
+const RANK_MAX_SCALE = 40;
+
+/**
+ * The stage_rank that places `movingId` at `place` (decimal text), or undefined when `afterId` is not a
+ * live deal of that stage. `avoid`: the deal's current rank when its stage changes — the arrival trigger
+ * reads "rank unchanged" as "no position given" and would send the card to the top, so an equal result
+ * is nudged to another value inside the same gap.
+ */
+export async function rankFor(
+  db: Kysely<DB>,
+  tenantId: string,
+  movingId: string,
+  place: ColumnPlace,
+  avoid: string | null,
+): Promise<string | undefined> {
+  const column = sql`n.tenant_id = ${tenantId} AND n.pipeline_id = ${place.pipelineId}
+    AND n.stage_id = ${place.stageId} AND n.deleted_at IS NULL AND n.id <> ${movingId}`;
+  const r =
+    place.afterId === null
+      ? await sql<{ rank: string; scale: number }>`
+        WITH c AS (SELECT coalesce(min(n.stage_rank), 1) - 1 AS v FROM crm_core.crm_deals n WHERE ${column})
+        SELECT x.v::text AS rank, scale(x.v) AS scale FROM (
+          SELECT CASE WHEN c.v = ${avoid}::numeric THEN c.v - 1 ELSE c.v END AS v FROM c
+        ) x`.execute(db)
+      : await sql<{ rank: string; scale: number }>`
+        WITH c AS (
+          SELECT a.stage_rank AS lo, (
+            SELECT min(n.stage_rank) FROM crm_core.crm_deals n WHERE ${column} AND n.stage_rank > a.stage_rank
+          ) AS hi
+          FROM crm_core.crm_deals a
+          WHERE a.tenant_id = ${tenantId} AND a.id = ${place.afterId} AND a.pipeline_id = ${place.pipelineId}
+            AND a.stage_id = ${place.stageId} AND a.deleted_at IS NULL AND a.id <> ${movingId}
+        ), v AS (
+          SELECT lo, CASE WHEN hi IS NULL THEN lo + 1 ELSE trim_scale((lo + hi) * 0.5) END AS v FROM c
+        )
+        SELECT x.v::text AS rank, scale(x.v) AS scale FROM (
+          SELECT CASE WHEN v.v = ${avoid}::numeric THEN trim_scale((v.lo + v.v) * 0.5) ELSE v.v END AS v FROM v
+        ) x`.execute(db);
+  const row = r.rows[0];
+  if (!row) return undefined;
+  if (Number(row.scale) <= RANK_MAX_SCALE) return row.rank;
+  await renumberColumn(db, tenantId, place);
+  return rankFor(db, tenantId, movingId, place, avoid);
+}
+
+/** Ranks a column 1, 2, 3… in its current order (no version bump: the order is unchanged). */
+async function renumberColumn(db: Kysely<DB>, tenantId: string, place: ColumnPlace): Promise<void> {
+  await sql`
+    UPDATE crm_core.crm_deals d SET stage_rank = r.rn
+    FROM (
+      SELECT id, row_number() OVER (ORDER BY stage_rank, stage_entered_at DESC, id DESC) AS rn
+      FROM crm_core.crm_deals
+      WHERE tenant_id = ${tenantId} AND pipeline_id = ${place.pipelineId} AND stage_id = ${place.stageId}
+        AND deleted_at IS NULL
+    ) r
+    WHERE d.tenant_id = ${tenantId} AND d.id = r.id`.execute(db);
 }
 
 export interface BoardAggregateRow {

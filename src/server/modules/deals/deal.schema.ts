@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { ROLES } from '../../../shared/auth.js';
 import { LIMITS } from '../../../shared/limits.js';
-import { customFieldsSchema, NO_NUL, noNul, optionalText, text } from '../../platform/http/fields.js';
+import { TAG_LIMITS } from '../../../shared/tags.js';
+import { customFieldsSchema, optionalText, text } from '../../platform/http/fields.js';
 import type { BuyingRole } from '../contacts/contact.table.js';
 import { moneyTotalSchema } from '../currencies/currency.schema.js';
+import { tagSchema, tagsSchema } from '../tags/tag.schema.js';
 
 /** Inputs of the deals API. zod picks fields, so nothing else can be mass-assigned. */
 
@@ -24,8 +26,8 @@ export const STAGE_CATEGORIES = ['open', 'won', 'lost'] as const;
 export const DEAL_LIMITS = {
   description: 2000,
   lostReason: 1000,
-  tags: 50,
-  tagLength: 64,
+  tags: TAG_LIMITS.perRecord,
+  tagLength: TAG_LIMITS.length,
   contacts: 50,
   aclMembers: 100,
   boardPerStageDefault: 100,
@@ -43,11 +45,6 @@ export const amountMinorSchema = z
   .max(Number.MAX_SAFE_INTEGER);
 
 const dateSchema = z.iso.date('must be a date YYYY-MM-DD');
-
-const tagsSchema = z
-  .array(z.string().trim().min(1).max(DEAL_LIMITS.tagLength).refine(noNul, NO_NUL))
-  .transform((tags) => [...new Set(tags)])
-  .pipe(z.array(z.string()).max(DEAL_LIMITS.tags, `at most ${DEAL_LIMITS.tags} distinct tags`));
 
 export const dealContactInputSchema = z.strictObject({
   contact_id: z.uuid(),
@@ -166,6 +163,14 @@ export const moveDealSchema = z.strictObject({
   version: z.number().int().positive().optional(),
   lost_reason: optionalText(DEAL_LIMITS.lostReason),
   fields: moveFieldsSchema.optional(),
+  /**
+   * Where the card goes in the target column: directly after this deal (a live deal of that stage),
+   * or at the top when null. Omitted: the top when the stage changes, unchanged within the same stage.
+   */
+  after_id: z.uuid().nullable().optional().meta({
+    description:
+      'Place the card directly after this deal of the target stage; null = top of the column. Omitted: top when the stage changes, no reorder within the same stage.',
+  }),
 });
 export type MoveDealInput = z.infer<typeof moveDealSchema>;
 
@@ -203,7 +208,7 @@ export const listDealsQuerySchema = z.strictObject({
   owner_id: z.union([z.literal('me'), z.literal('none'), z.uuid()]).optional(),
   account_id: z.uuid().optional(),
   contact_id: z.uuid().optional(),
-  tag: z.string().trim().min(1).max(DEAL_LIMITS.tagLength).refine(noNul, NO_NUL).optional(),
+  tag: tagSchema.optional(),
   amount_min: amountParam.optional(),
   amount_max: amountParam.optional(),
   expected_close_from: dateSchema.optional(),
@@ -284,6 +289,11 @@ export const dealResponseSchema = z.object({
   acl_roles: z.array(z.enum(ROLES)),
   tags: z.array(z.string()),
   stage_entered_at: z.iso.datetime(),
+  /** Decimal text; compare as numbers. */
+  stage_rank: z.string().meta({
+    description:
+      'Place in the board column, smaller first (decimal text; compare numerically). Set by moves (`after_id`); a deal arriving in a stage without one goes to the top.',
+  }),
   lead_source: z.string().nullable(),
   custom_fields: z.record(z.string(), z.unknown()),
   created_at: z.iso.datetime(),
@@ -335,6 +345,7 @@ export const boardCardSchema = z.object({
   probability: z.number().int(),
   owner_id: z.uuid().nullable(),
   stage_entered_at: z.iso.datetime(),
+  stage_rank: z.string(),
   age_in_stage_days: z.number().int(),
   expected_close_date: z.string().nullable(),
   status: z.enum(DEAL_STATUSES),
@@ -357,6 +368,7 @@ export const boardResponseSchema = z.object({
       position: z.number().int(),
       default_probability: z.number().int(),
       rotting_days: z.number().int().nullable(),
+      color: z.string().nullable(),
       deals: z.array(boardCardSchema),
       has_more: z.boolean(),
       count: z.number().int(),

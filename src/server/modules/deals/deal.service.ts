@@ -1,3 +1,4 @@
+import { type RawBuilder, sql } from 'kysely';
 import type { AppPlatform, DB } from '../../db.js';
 import { diffRecords } from '../../platform/audit/audit.js';
 import { type Actor, requirePermission } from '../../platform/auth/actor.js';
@@ -31,10 +32,12 @@ import {
   listDealViews,
   liveIds,
   loadPipelineWithStages,
+  lockDealWithPipeline,
   memberUserIds,
   type PipelineStage,
   type PipelineWithStages,
   pipelineOfStage,
+  rankFor,
   replaceDealContacts,
   sortKeyOf,
   stageHistoryRows,
@@ -178,155 +181,166 @@ export async function createDeal(
   if (!mayAssignOwner(actor, ownerId)) {
     throw forbidden('Only managers and admins may give a deal to another member', 'owner_id');
   }
-  const view = await withOwnerCheck(() =>
-    p.write(ctx, async (uow) => {
-      const tenantId = actor.workspaceId;
-      const pw = await loadPipelineWithStages(uow.trx, tenantId, input.pipeline_id ?? null);
-      if (!pw || pw.pipeline.deleted) {
-        if (input.pipeline_id)
-          throw fieldError(['pipeline_id'], 'not_found', 'no such pipeline in this workspace');
-        throw new AppError('pipeline_not_found', 'This workspace has no default pipeline; give pipeline_id');
-      }
-      let stage: PipelineStage | undefined;
-      if (input.stage_id) {
-        stage = pw.stages.find((s) => s.id === input.stage_id && !s.deleted);
-        if (!stage) {
-          const other = await pipelineOfStage(uow.trx, tenantId, input.stage_id);
-          throw fieldError(
-            ['stage_id'],
-            other ? 'not_in_pipeline' : 'not_found',
-            other ? 'stage_id is a stage of another pipeline' : 'no such stage in this workspace',
-          );
-        }
-      } else {
-        stage = pw.stages.find((s) => s.category === 'open' && !s.deleted);
-        if (!stage)
-          throw new AppError('stage_not_found', 'The pipeline has no open stage to start a deal in');
-      }
-
-      const contacts = withPrimary(input.contacts, input.primary_contact_id ?? null);
-      const checks: RefCheck[] = [];
-      if (input.account_id) checks.push({ kind: 'account', id: input.account_id, path: ['account_id'] });
-      if (input.primary_contact_id) {
-        checks.push({ kind: 'contact', id: input.primary_contact_id, path: ['primary_contact_id'] });
-      }
-      input.contacts.forEach((c, i) => {
-        checks.push({ kind: 'contact', id: c.contact_id, path: ['contacts', i, 'contact_id'] });
-      });
-      if (ownerId) checks.push({ kind: 'member', id: ownerId, path: ['owner_id'] });
-      input.acl_member_ids.forEach((m, i) => {
-        checks.push({ kind: 'member', id: m, path: ['acl_member_ids', i] });
-      });
-      const errors = await refErrors(uow, checks);
-      if (errors.length > 0) throw validation(errors);
-
-      const outcome = stage.outcome;
-      if (outcome) requirePermission(actor, 'crm.deal.close');
-      const lostReason = outcome === 'lost' || outcome === 'cancelled' ? (input.lost_reason ?? null) : null;
-      const unmet = evaluateTransition({
-        pipeline: pw.pipeline,
-        from: null,
-        to: stage,
-        allowedMoves: pw.moves,
-        role: actor.role,
-        deal: {
-          account_id: input.account_id ?? null,
-          primary_contact_id: input.primary_contact_id ?? null,
-          amount: input.amount_minor ?? null,
-          expected_close_date: input.expected_close_date ?? null,
-          description: input.description ?? null,
-          owner_id: ownerId,
-          lost_reason: lostReason,
-        },
-      });
-      if (unmet.length > 0) throw transitionBlocked(unmet, stage);
-
-      const status: DealStatus = outcome ?? 'open';
-      const row = await insertDeal(uow.trx, {
-        tenant_id: tenantId,
-        id: newId(),
-        account_id: input.account_id ?? null,
-        primary_contact_id: input.primary_contact_id ?? null,
-        name: input.name,
-        description: input.description ?? null,
-        amount_minor: input.amount_minor ?? null,
-        currency: input.currency ?? defaultCurrency(pw.workspace.base_currency),
-        pipeline_id: pw.pipeline.id,
-        stage_id: stage.id,
-        probability: input.probability ?? stage.default_probability,
-        probability_overridden: input.probability !== undefined,
-        expected_close_date: input.expected_close_date ?? null,
-        status,
-        lost_reason: lostReason,
-        closed_at: outcome ? new Date() : null,
-        owner_id: ownerId,
-        acl_mode: input.acl_mode,
-        acl_member_ids: input.acl_member_ids,
-        acl_roles: input.acl_roles,
-        tags: input.tags,
-        lead_source: input.lead_source ?? null,
-        custom_fields: jsonb(input.custom_fields),
-        created_by: actor.userId,
-        updated_by: actor.userId,
-        deleted_at: null,
-      });
-      await insertDealContacts(uow.trx, tenantId, row.id, contacts, actor.userId);
-      const history = stageTransitionInsert(uow.trx, {
-        tenant_id: tenantId,
-        id: newId(),
-        deal_id: row.id,
-        pipeline_id: pw.pipeline.id,
-        from_stage_id: null,
-        to_stage_id: stage.id,
-        from_status: null,
-        to_status: status,
-        probability: row.probability,
-        ms_in_from_stage: null,
-        actor_type: actor.type,
-        actor_id: actor.type === 'system' ? null : actor.id,
-      });
-      await recordSystemActivity(
-        uow,
-        {
-          kind: 'deal_created',
-          subject: `Deal created: ${row.name}`,
-          accountId: row.account_id,
-          contactId: row.primary_contact_id,
-          dealId: row.id,
-          metadata: { stage_id: stage.id, stage_code: stage.code, pipeline_id: pw.pipeline.id },
-        },
-        { alongside: history },
-      );
-      const view: DealView = {
-        ...row,
-        stage: stageRef(stage),
-        stage_default_probability: stage.default_probability,
-        contacts,
-      };
-      const snapshot = dealSnapshot(view);
-      uow.audit({
-        action: 'deal.created',
-        entityType: 'deal',
-        entityId: row.id,
-        diff: diffRecords(null, snapshot),
-      });
-      uow.emit(dealCreated(snapshot));
-      if (outcome) {
-        uow.emit(
-          dealClosed(outcome, snapshot, {
-            from_stage_id: stage.id,
-            to_stage_id: stage.id,
-            from_stage_code: stage.code,
-            to_stage_code: stage.code,
-            from_status: 'open',
-            to_status: status,
-          }),
-        );
-      }
-      return view;
-    }),
-  );
+  const view = await withOwnerCheck(() => p.write(ctx, (uow) => createDealIn(uow, input)));
   return presentDeal(view, actor);
+}
+
+/**
+ * The in-transaction core of createDeal (also used by lead conversion, which creates the deal in the
+ * same transaction as its account and contact): the checks and writes createDeal documents, on `uow`.
+ * Checks the permission and owner rule again itself, so no caller can skip them. A foreign-key failure
+ * left (a member removed meanwhile) is the caller's to map.
+ */
+export async function createDealIn(uow: Uow, input: CreateDealParsed): Promise<DealView> {
+  const { actor } = uow;
+  requirePermission(actor, 'crm.deal.create');
+  const ownerId = input.owner_id === undefined ? actor.userId : input.owner_id;
+  if (!mayAssignOwner(actor, ownerId)) {
+    throw forbidden('Only managers and admins may give a deal to another member', 'owner_id');
+  }
+  const tenantId = actor.workspaceId;
+  const pw = await loadPipelineWithStages(uow.trx, tenantId, input.pipeline_id ?? null);
+  if (!pw || pw.pipeline.deleted) {
+    if (input.pipeline_id)
+      throw fieldError(['pipeline_id'], 'not_found', 'no such pipeline in this workspace');
+    throw new AppError('pipeline_not_found', 'This workspace has no default pipeline; give pipeline_id');
+  }
+  let stage: PipelineStage | undefined;
+  if (input.stage_id) {
+    stage = pw.stages.find((s) => s.id === input.stage_id && !s.deleted);
+    if (!stage) {
+      const other = await pipelineOfStage(uow.trx, tenantId, input.stage_id);
+      throw fieldError(
+        ['stage_id'],
+        other ? 'not_in_pipeline' : 'not_found',
+        other ? 'stage_id is a stage of another pipeline' : 'no such stage in this workspace',
+      );
+    }
+  } else {
+    stage = pw.stages.find((s) => s.category === 'open' && !s.deleted);
+    if (!stage) throw new AppError('stage_not_found', 'The pipeline has no open stage to start a deal in');
+  }
+
+  const contacts = withPrimary(input.contacts, input.primary_contact_id ?? null);
+  const checks: RefCheck[] = [];
+  if (input.account_id) checks.push({ kind: 'account', id: input.account_id, path: ['account_id'] });
+  if (input.primary_contact_id) {
+    checks.push({ kind: 'contact', id: input.primary_contact_id, path: ['primary_contact_id'] });
+  }
+  input.contacts.forEach((c, i) => {
+    checks.push({ kind: 'contact', id: c.contact_id, path: ['contacts', i, 'contact_id'] });
+  });
+  if (ownerId) checks.push({ kind: 'member', id: ownerId, path: ['owner_id'] });
+  input.acl_member_ids.forEach((m, i) => {
+    checks.push({ kind: 'member', id: m, path: ['acl_member_ids', i] });
+  });
+  const errors = await refErrors(uow, checks);
+  if (errors.length > 0) throw validation(errors);
+
+  const outcome = stage.outcome;
+  if (outcome) requirePermission(actor, 'crm.deal.close');
+  const lostReason = outcome === 'lost' || outcome === 'cancelled' ? (input.lost_reason ?? null) : null;
+  const unmet = evaluateTransition({
+    pipeline: pw.pipeline,
+    from: null,
+    to: stage,
+    allowedMoves: pw.moves,
+    role: actor.role,
+    deal: {
+      account_id: input.account_id ?? null,
+      primary_contact_id: input.primary_contact_id ?? null,
+      amount: input.amount_minor ?? null,
+      expected_close_date: input.expected_close_date ?? null,
+      description: input.description ?? null,
+      owner_id: ownerId,
+      lost_reason: lostReason,
+    },
+  });
+  if (unmet.length > 0) throw transitionBlocked(unmet, stage);
+
+  const status: DealStatus = outcome ?? 'open';
+  const row = await insertDeal(uow.trx, {
+    tenant_id: tenantId,
+    id: newId(),
+    account_id: input.account_id ?? null,
+    primary_contact_id: input.primary_contact_id ?? null,
+    name: input.name,
+    description: input.description ?? null,
+    amount_minor: input.amount_minor ?? null,
+    currency: input.currency ?? defaultCurrency(pw.workspace.base_currency),
+    pipeline_id: pw.pipeline.id,
+    stage_id: stage.id,
+    probability: input.probability ?? stage.default_probability,
+    probability_overridden: input.probability !== undefined,
+    expected_close_date: input.expected_close_date ?? null,
+    status,
+    lost_reason: lostReason,
+    closed_at: outcome ? new Date() : null,
+    owner_id: ownerId,
+    acl_mode: input.acl_mode,
+    acl_member_ids: input.acl_member_ids,
+    acl_roles: input.acl_roles,
+    tags: input.tags,
+    lead_source: input.lead_source ?? null,
+    custom_fields: jsonb(input.custom_fields),
+    created_by: actor.userId,
+    updated_by: actor.userId,
+    deleted_at: null,
+  });
+  await insertDealContacts(uow.trx, tenantId, row.id, contacts, actor.userId);
+  const history = stageTransitionInsert(uow.trx, {
+    tenant_id: tenantId,
+    id: newId(),
+    deal_id: row.id,
+    pipeline_id: pw.pipeline.id,
+    from_stage_id: null,
+    to_stage_id: stage.id,
+    from_status: null,
+    to_status: status,
+    probability: row.probability,
+    ms_in_from_stage: null,
+    actor_type: actor.type,
+    actor_id: actor.type === 'system' ? null : actor.id,
+  });
+  await recordSystemActivity(
+    uow,
+    {
+      kind: 'deal_created',
+      subject: `Deal created: ${row.name}`,
+      accountId: row.account_id,
+      contactId: row.primary_contact_id,
+      dealId: row.id,
+      metadata: { stage_id: stage.id, stage_code: stage.code, pipeline_id: pw.pipeline.id },
+    },
+    { alongside: history },
+  );
+  const view: DealView = {
+    ...row,
+    stage: stageRef(stage),
+    stage_default_probability: stage.default_probability,
+    contacts,
+  };
+  const snapshot = dealSnapshot(view);
+  uow.audit({
+    action: 'deal.created',
+    entityType: 'deal',
+    entityId: row.id,
+    diff: diffRecords(null, snapshot),
+  });
+  uow.emit(dealCreated(snapshot));
+  if (outcome) {
+    uow.emit(
+      dealClosed(outcome, snapshot, {
+        from_stage_id: stage.id,
+        to_stage_id: stage.id,
+        from_stage_code: stage.code,
+        to_stage_code: stage.code,
+        from_status: 'open',
+        to_status: status,
+      }),
+    );
+  }
+  return view;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -425,6 +439,16 @@ async function lockDeal(uow: Uow, id: string, options: { deleted?: boolean } = {
   if (!row || !canSeeDeal(uow.actor, row)) throw notFound();
   if (!options.deleted && row.deleted_at) throw notFound();
   return row;
+}
+
+/** lockDeal and the deal's pipeline (stages, rules) in one round trip: the move and close paths. */
+async function lockDealAndPipeline(
+  uow: Uow,
+  id: string,
+): Promise<{ current: DealView; pw: PipelineWithStages | undefined }> {
+  const found = await lockDealWithPipeline(uow.trx, uow.actor.workspaceId, id);
+  if (!found || !canSeeDeal(uow.actor, found.deal) || found.deal.deleted_at) throw notFound();
+  return { current: found.deal, pw: found.pipeline };
 }
 
 function preconditionFailed(current: DealView, actor: Actor, expected: number): AppError {
@@ -659,6 +683,8 @@ export async function restoreDeal(p: AppPlatform, ctx: RequestContext, id: strin
 interface TransitionRequest {
   fields: MoveFields;
   lostReason: string | null | undefined;
+  /** An explicit place in the target column (decimal rank); absent: the arrival trigger puts it on top. */
+  rank?: string;
 }
 
 /**
@@ -731,6 +757,8 @@ async function applyTransition(
   const patch: DealRowUpdate = {
     ...after,
     stage_id: target.id,
+    // Top of the target column unless placed: computed here rather than by the arrival trigger (ADR 0021).
+    stage_rank: req.rank ?? topOfColumn(tenantId, current, target.id),
     stage_entered_at: now,
     status: newStatus,
     closed_at: closedNow ? now : null,
@@ -807,6 +835,33 @@ async function applyTransition(
   return next;
 }
 
+/**
+ * A card moved within its column: only its rank changes (version+1, so a stale card elsewhere cannot
+ * undo it), audited and announced as a deal.updated whose only change is stage_rank.
+ */
+async function reorderDeal(uow: Uow, current: DealView, rank: string): Promise<DealView> {
+  const { actor } = uow;
+  if (rank === current.stage_rank) return current;
+  const updated = await updateDealRow(uow.trx, actor.workspaceId, current.id, current.version, {
+    stage_rank: rank,
+    updated_by: actor.userId,
+  });
+  if (!updated) throw versionConflict(current, actor, current.version);
+  const next: DealView = { ...current, ...updated, stage: current.stage, contacts: current.contacts };
+  const changes = { stage_rank: { from: current.stage_rank, to: updated.stage_rank } };
+  uow.audit({ action: 'deal.updated', entityType: 'deal', entityId: current.id, diff: changes });
+  uow.emit(dealUpdated(dealSnapshot(next), changes));
+  return next;
+}
+
+/** The rank above every live card of a stage (the card itself aside), as a subquery of the UPDATE. */
+function topOfColumn(tenantId: string, deal: DealView, stageId: string): RawBuilder<string> {
+  return sql<string>`(
+    SELECT coalesce(min(x.stage_rank), 1) - 1 FROM crm_core.crm_deals x
+    WHERE x.tenant_id = ${tenantId} AND x.pipeline_id = ${deal.pipeline_id} AND x.stage_id = ${stageId}
+      AND x.deleted_at IS NULL AND x.id <> ${deal.id})`;
+}
+
 function versionRequired(): AppError {
   return fieldError(
     ['version'],
@@ -833,27 +888,42 @@ export async function moveDeal(
   const expected = ifMatchVersion ?? input.version;
   if (expected === undefined) throw versionRequired();
   const view = await p.write(ctx, async (uow) => {
-    const current = await lockDeal(uow, id);
+    const { current, pw } = await lockDealAndPipeline(uow, id);
     if (current.version !== expected) throw versionConflict(current, actor, expected);
     if (!canMove(actor, current)) throw forbidden('You may move only deals you own or that nobody owns');
-    const pw = await loadPipelineWithStages(uow.trx, actor.workspaceId, current.pipeline_id);
     const target = pw?.stages.find((s) => s.id === input.stage_id && !s.deleted);
     if (!pw || !target) {
       throw fieldError(['stage_id'], 'not_in_pipeline', "stage_id must be a stage of the deal's pipeline");
     }
-    if (target.id === current.stage_id) {
-      if (input.fields && Object.keys(input.fields).length > 0) {
-        throw fieldError(
-          ['stage_id'],
-          'same_stage',
-          'The deal is already in this stage; change fields with PATCH',
-        );
-      }
-      return current;
+    const sameStage = target.id === current.stage_id;
+    if (sameStage && input.fields && Object.keys(input.fields).length > 0) {
+      throw fieldError(
+        ['stage_id'],
+        'same_stage',
+        'The deal is already in this stage; change fields with PATCH',
+      );
     }
+    let rank: string | undefined;
+    if (input.after_id !== undefined) {
+      if (input.after_id === current.id) {
+        throw fieldError(['after_id'], 'invalid', 'after_id must be another deal than the one moved');
+      }
+      rank = await rankFor(
+        uow.trx,
+        actor.workspaceId,
+        current.id,
+        { pipelineId: current.pipeline_id, stageId: target.id, afterId: input.after_id },
+        sameStage ? null : current.stage_rank,
+      );
+      if (rank === undefined) {
+        throw fieldError(['after_id'], 'not_in_stage', 'after_id must be a live deal of the target stage');
+      }
+    }
+    if (sameStage) return rank === undefined ? current : reorderDeal(uow, current, rank);
     return applyTransition(uow, current, pw, target, {
       fields: input.fields ?? {},
       lostReason: input.lost_reason,
+      ...(rank !== undefined ? { rank } : {}),
     });
   });
   return presentDeal(view, actor);
@@ -877,7 +947,7 @@ export async function closeDeal(
   requirePermission(actor, 'crm.deal.close');
   const expected = ifMatchVersion ?? input.version;
   const view = await p.write(ctx, async (uow) => {
-    const current = await lockDeal(uow, id);
+    const { current, pw } = await lockDealAndPipeline(uow, id);
     if (current.status !== 'open') {
       if (current.status === input.outcome) return current;
       throw new AppError(
@@ -895,7 +965,6 @@ export async function closeDeal(
     if (input.outcome === 'lost' && !lostReason) {
       throw fieldError(['lost_reason'], 'required', 'lost_reason is required to close a deal as lost');
     }
-    const pw = await loadPipelineWithStages(uow.trx, actor.workspaceId, current.pipeline_id);
     if (!pw) throw notFound();
     let target: PipelineStage | undefined;
     if (input.stage_id) {

@@ -36,6 +36,8 @@ export interface DealTable {
   acl_roles: Generated<Role[]>;
   tags: Generated<string[]>;
   stage_entered_at: Generated<Date>;
+  /** numeric, read as decimal text: the deal's place in its board column, smaller first (migration 0018). */
+  stage_rank: ColumnType<string, string | undefined, string | RawBuilder<string>>;
   lead_source: string | null;
   custom_fields: Json<Record<string, unknown>>;
   name_fold: ColumnType<string, never, never>;
