@@ -116,6 +116,7 @@ AccountRef.implement({
     description: t.exposeString('description', { nullable: true }),
     ownerId: t.exposeID('owner_id', { nullable: true }),
     customFields: t.expose('custom_fields', { type: 'JSON' }),
+    tags: t.exposeStringList('tags'),
     createdAt: t.expose('created_at', { type: 'DateTime' }),
     updatedAt: t.expose('updated_at', { type: 'DateTime' }),
     version: t.exposeInt('version'),
@@ -259,6 +260,7 @@ const CreateAccountInput = builder.inputType('CreateAccountInput', {
     description: t.string({ required: false }),
     ownerId: t.id({ required: false, description: 'Default: you; null: nobody.' }),
     customFields: t.field({ type: 'JSON', required: false }),
+    tags: t.stringList({ required: false }),
   }),
 });
 
@@ -309,6 +311,7 @@ builder.mutationFields((t) => ({
           description: i.description,
           owner_id: i.ownerId,
           custom_fields: i.customFields,
+          tags: i.tags,
         }),
         accountInput,
       );

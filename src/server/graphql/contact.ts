@@ -88,6 +88,7 @@ ContactRef.implement({
     leadSource: t.exposeString('lead_source', { nullable: true }),
     description: t.exposeString('description', { nullable: true }),
     customFields: t.expose('custom_fields', { type: 'JSON' }),
+    tags: t.exposeStringList('tags'),
     createdAt: t.expose('created_at', { type: 'DateTime' }),
     updatedAt: t.expose('updated_at', { type: 'DateTime' }),
     version: t.exposeInt('version'),

@@ -31,6 +31,7 @@ export function accountSnapshot(row: AccountRow): AccountSnapshot {
     description: row.description,
     owner_id: row.owner_id,
     custom_fields: row.custom_fields,
+    tags: row.tags,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
     created_by: row.created_by,

@@ -15,6 +15,8 @@ export interface AccountFilters {
   legalType?: LegalType;
   industry?: string;
   country?: string;
+  /** Every one of these tags. */
+  tags?: readonly string[];
   deleted: 'exclude' | 'include' | 'only';
 }
 
@@ -77,6 +79,7 @@ function applyFilters<O>(
   if (f.legalType) out = out.where('legal_type', '=', f.legalType);
   if (f.industry) out = out.where('industry', '=', f.industry);
   if (f.country) out = out.where('country', '=', f.country);
+  if (f.tags && f.tags.length > 0) out = out.where(sql<boolean>`tags @> ${sql.val([...f.tags])}::text[]`);
   return out;
 }
 
@@ -118,6 +121,7 @@ function filtersJson(f: AccountFilters): string {
   if (f.legalType) out.legal_type = f.legalType;
   if (f.industry) out.industry = f.industry;
   if (f.country) out.country = f.country;
+  if (f.tags && f.tags.length > 0) out.tags = f.tags;
   return JSON.stringify(out);
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { LIMITS } from '../../../shared/limits.js';
 import { NAMED_SORTS } from '../../platform/db/keyset.js';
 import { customFieldsSchema, NO_NUL, noNul, optionalText, text } from '../../platform/http/fields.js';
+import { tagFilterParam, tagsSchema } from '../tags/tag.schema.js';
 
 /** Inputs of the accounts API. zod picks fields, so nothing else can be mass-assigned. */
 
@@ -94,6 +95,7 @@ const accountFields = {
   description: optionalText(LIMITS.longText),
   owner_id: z.uuid().nullable(),
   custom_fields: customFieldsSchema,
+  tags: tagsSchema,
 };
 
 export const createAccountSchema = z.strictObject({
@@ -103,6 +105,8 @@ export const createAccountSchema = z.strictObject({
   domains: accountFields.domains.default([]),
   addresses: accountFields.addresses.default([]),
   custom_fields: accountFields.custom_fields.default({}),
+  // Optional (not defaulted) so the callers that build inputs in code need not name it.
+  tags: accountFields.tags.optional(),
   size: accountFields.size.optional(),
   country: accountFields.country.optional(),
   email: accountFields.email.optional(),
@@ -134,6 +138,7 @@ export const listAccountsQuerySchema = z.strictObject({
   legal_type: z.enum(LEGAL_TYPES).optional(),
   industry: text(100).optional(),
   country: countrySchema.optional(),
+  tag: tagFilterParam.optional(),
   deleted: z.enum(['exclude', 'include', 'only']).default('exclude'),
   sort: z.enum(ACCOUNT_SORTS).default('name'),
   limit: z.coerce.number().int().min(1).max(LIMITS.pageSizeMax).default(LIMITS.pageSizeDefault),
@@ -194,6 +199,7 @@ export const accountResponseSchema = z.object({
   description: z.string().nullable(),
   owner_id: z.uuid().nullable(),
   custom_fields: z.record(z.string(), z.unknown()),
+  tags: z.array(z.string()),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),
   created_by: z.uuid().nullable(),

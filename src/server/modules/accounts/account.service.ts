@@ -1,4 +1,4 @@
-import type { AppPlatform } from '../../db.js';
+import type { AppPlatform, DB } from '../../db.js';
 import { diffRecords } from '../../platform/audit/audit.js';
 import { requirePermission } from '../../platform/auth/actor.js';
 import { FOREIGN_KEY_VIOLATION, sqlState } from '../../platform/db/errors.js';
@@ -6,7 +6,7 @@ import { jsonb } from '../../platform/db/sql.js';
 import { AppError, fieldError } from '../../platform/errors.js';
 import { decodeCursor, encodeCursor, invalidCursor } from '../../platform/http/cursor.js';
 import { newId } from '../../platform/ids.js';
-import type { RequestContext } from '../../platform/unit-of-work.js';
+import type { RequestContext, UnitOfWork } from '../../platform/unit-of-work.js';
 import { withUnitCodes } from '../vietnam/address.service.js';
 import {
   type AccountMstFields,
@@ -60,12 +60,24 @@ async function withOwnerCheck<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-export async function createAccount(
+/** A create-account input checked and enriched outside any transaction (MST registry, address codes). */
+export interface PreparedAccount {
+  input: CreateAccountInput;
+  ownerId: string | null;
+  mst: AccountMstFields;
+  addressed: ReturnType<typeof withUnitCodes>;
+}
+
+/**
+ * The part of creating an account that must run before the write transaction opens: permission, owner
+ * rule, the MST check (a registry call must never hold a transaction open) and the address unit codes.
+ * Errors: 403 (permission, owner_id), 422 naming vn_mst.
+ */
+export async function prepareAccountCreate(
   p: AppPlatform,
-  ctx: RequestContext,
+  actor: RequestContext['actor'],
   input: CreateAccountInput,
-): Promise<AccountJson> {
-  const { actor } = ctx;
+): Promise<PreparedAccount> {
   requirePermission(actor, 'crm.account.create');
   const ownerId = input.owner_id === undefined ? actor.userId : input.owner_id;
   if (!mayAssignOwner(actor, ownerId)) {
@@ -80,46 +92,68 @@ export async function createAccount(
     vn_mst: input.vn_mst ?? null,
     name: input.name,
   });
-  const addressed = withUnitCodes(input.addresses);
-  const row = await withOwnerCheck(() =>
-    p.write(ctx, async (uow) => {
-      const created = await insertAccount(uow.trx, {
-        tenant_id: actor.workspaceId,
-        id: newId(),
-        name: mst.name ?? input.name,
-        legal_type: input.legal_type,
-        vn_mst: mst.vn_mst,
-        mst_status: mst.mst_status,
-        mst_checked_at: mst.mst_checked_at,
-        industry: input.industry ?? null,
-        size: input.size ?? null,
-        website: input.website ?? null,
-        domains: input.domains,
-        country: input.country ?? null,
-        phone: input.phone ?? null,
-        email: input.email ?? null,
-        addresses: jsonb(addressed.addresses),
-        lifecycle: input.lifecycle,
-        lead_source: input.lead_source ?? null,
-        description: input.description ?? null,
-        owner_id: ownerId,
-        custom_fields: jsonb(input.custom_fields),
-        created_by: actor.userId,
-        updated_by: actor.userId,
-        deleted_at: null,
-      });
-      const snapshot = accountSnapshot(created);
-      uow.audit({
-        action: 'account.created',
-        entityType: 'account',
-        entityId: created.id,
-        diff: diffRecords(null, snapshot),
-      });
-      uow.emit(accountCreated(snapshot));
-      return created;
-    }),
-  );
-  return withWarnings(presentAccount(row, actor), [...mst.warnings, ...addressed.warnings]);
+  return { input, ownerId, mst, addressed: withUnitCodes(input.addresses) };
+}
+
+/**
+ * The in-transaction core of createAccount (also used by lead conversion, which creates an account,
+ * a contact and a deal in one transaction): inserts the row and collects its audit entry and
+ * `account.created`. A foreign-key failure (owner not a member) is the caller's to map.
+ */
+export async function createAccountIn(uow: UnitOfWork<DB>, prepared: PreparedAccount): Promise<AccountRow> {
+  const { input, ownerId, mst, addressed } = prepared;
+  const { actor } = uow;
+  const created = await insertAccount(uow.trx, {
+    tenant_id: actor.workspaceId,
+    id: newId(),
+    name: mst.name ?? input.name,
+    legal_type: input.legal_type,
+    vn_mst: mst.vn_mst,
+    mst_status: mst.mst_status,
+    mst_checked_at: mst.mst_checked_at,
+    industry: input.industry ?? null,
+    size: input.size ?? null,
+    website: input.website ?? null,
+    domains: input.domains,
+    country: input.country ?? null,
+    phone: input.phone ?? null,
+    email: input.email ?? null,
+    addresses: jsonb(addressed.addresses),
+    lifecycle: input.lifecycle,
+    lead_source: input.lead_source ?? null,
+    description: input.description ?? null,
+    owner_id: ownerId,
+    custom_fields: jsonb(input.custom_fields),
+    tags: input.tags ?? [],
+    created_by: actor.userId,
+    updated_by: actor.userId,
+    deleted_at: null,
+  });
+  const snapshot = accountSnapshot(created);
+  uow.audit({
+    action: 'account.created',
+    entityType: 'account',
+    entityId: created.id,
+    diff: diffRecords(null, snapshot),
+  });
+  uow.emit(accountCreated(snapshot));
+  return created;
+}
+
+/** The warnings an account write reports (MST check, address codes). */
+export const preparedAccountWarnings = (prepared: PreparedAccount) => [
+  ...prepared.mst.warnings,
+  ...prepared.addressed.warnings,
+];
+
+export async function createAccount(
+  p: AppPlatform,
+  ctx: RequestContext,
+  input: CreateAccountInput,
+): Promise<AccountJson> {
+  const prepared = await prepareAccountCreate(p, ctx.actor, input);
+  const row = await withOwnerCheck(() => p.write(ctx, (uow) => createAccountIn(uow, prepared)));
+  return withWarnings(presentAccount(row, ctx.actor), preparedAccountWarnings(prepared));
 }
 
 const withWarnings = (
@@ -212,6 +246,7 @@ export async function listAccounts(
     ...(query.legal_type ? { legalType: query.legal_type } : {}),
     ...(query.industry ? { industry: query.industry } : {}),
     ...(query.country ? { country: query.country } : {}),
+    ...(query.tag ? { tags: query.tag } : {}),
   };
   const limit = query.limit;
 

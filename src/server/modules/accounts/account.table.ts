@@ -40,6 +40,7 @@ export interface AccountTable {
   description: string | null;
   owner_id: string | null;
   custom_fields: Json<Record<string, unknown>>;
+  tags: Generated<string[]>;
   name_fold: ColumnType<string, never, never>;
   search_text: ColumnType<string, never, never>;
   created_at: Generated<Date>;

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { applyTagChange, TAG_LIMITS } from '../../../shared/tags.js';
 import type { AppPlatform } from '../../db.js';
 import { diffRecords } from '../../platform/audit/audit.js';
 import { requirePermission } from '../../platform/auth/actor.js';
@@ -98,6 +99,12 @@ export async function mergeContacts(
     if (dup.do_not_call && !keep.do_not_call) {
       patch.do_not_call = true;
       filled.push('do_not_call');
+    }
+    // Tags are labels, not values to choose between: the kept contact gains the duplicate's (up to the limit).
+    const tags = applyTagChange(keep.tags, dup.tags, []).slice(0, TAG_LIMITS.perRecord);
+    if (tags.length > keep.tags.length) {
+      patch.tags = tags;
+      filled.push('tags');
     }
 
     // Channels.

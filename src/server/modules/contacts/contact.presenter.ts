@@ -69,6 +69,7 @@ export function contactSnapshot(row: ContactRow, channels: readonly ContactChann
     lead_source: row.lead_source,
     description: row.description,
     custom_fields: row.custom_fields,
+    tags: row.tags,
     channels: [...channels].sort(byPosition).map(presentChannel),
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),

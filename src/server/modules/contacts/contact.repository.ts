@@ -26,6 +26,8 @@ export interface ContactFilters {
   namePrefix?: string;
   /** Normalized channel values; a contact matches when one of its channels has one of them. */
   channelValues?: readonly string[];
+  /** Every one of these tags. */
+  tags?: readonly string[];
   deleted: 'exclude' | 'include' | 'only';
 }
 
@@ -169,6 +171,7 @@ function applyFilters<O>(
   if (f.accountId) out = out.where('account_id', '=', f.accountId);
   if (f.buyingRole) out = out.where('buying_role', '=', f.buyingRole);
   if (f.isPrimary !== undefined) out = out.where('is_primary', '=', f.isPrimary);
+  if (f.tags && f.tags.length > 0) out = out.where(sql<boolean>`tags @> ${sql.val([...f.tags])}::text[]`);
   if (f.namePrefix !== undefined) {
     // A byte range on the "C"-collated name_fold index: fold_text is immutable, so the bounds are
     // constants at plan time, and text comparisons are leakproof, so the range stays an index condition

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { LIMITS } from '../../../shared/limits.js';
 import { NAMED_SORTS } from '../../platform/db/keyset.js';
 import { customFieldsSchema, optionalText, text } from '../../platform/http/fields.js';
+import { tagFilterParam, tagsSchema } from '../tags/tag.schema.js';
 
 /**
  * Inputs of the contacts API. zod checks shapes at the edge; channel values are normalized by the
@@ -53,6 +54,7 @@ const contactFields = {
   lead_source: optionalText(100),
   description: optionalText(LIMITS.longText),
   custom_fields: customFieldsSchema.optional(),
+  tags: tagsSchema.optional(),
   channels: z.array(channelInputSchema).max(MAX_CHANNELS).optional(),
 };
 
@@ -82,6 +84,7 @@ export const listContactsQuerySchema = z.strictObject({
   owner_id: z.union([z.literal('me'), z.literal('none'), z.uuid()]).optional(),
   buying_role: z.enum(BUYING_ROLES).optional(),
   is_primary: boolParam.optional(),
+  tag: tagFilterParam.optional(),
   deleted: z.enum(['exclude', 'include', 'only']).default('exclude'),
   sort: z.enum(CONTACT_SORTS).default('name'),
   limit: z.coerce.number().int().min(1).max(LIMITS.pageSizeMax).default(LIMITS.pageSizeDefault),
@@ -137,6 +140,7 @@ export const contactResponseSchema = z.object({
   lead_source: z.string().nullable(),
   description: z.string().nullable(),
   custom_fields: z.record(z.string(), z.unknown()),
+  tags: z.array(z.string()),
   channels: z.array(channelResponseSchema),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),

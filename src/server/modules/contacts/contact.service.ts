@@ -193,14 +193,31 @@ async function demoteOtherPrimaries(uow: UnitOfWork<DB>, accountId: string, keep
 
 // ---- commands ----------------------------------------------------------------------------------------
 
-export async function createContact(
+/** A create-contact input checked and normalized outside any transaction (names, channels, MX). */
+export interface PreparedContact {
+  input: CreateContactInput;
+  ownerId: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  displayName: string;
+  callName: string | null;
+  accountId: string | null;
+  isPrimary: boolean;
+  channels: NormalizedChannel[];
+  mx: Map<string, { status: MxStatus; checkedAt: Date | null }>;
+}
+
+/**
+ * The part of creating a contact that runs before the write transaction: permission, owner rule, names,
+ * channel normalization and the MX lookups (DNS never holds a transaction open).
+ * Errors: 403 (permission, owner_id), 422 naming the field (display_name, is_primary, channels.<i>.value).
+ */
+export async function prepareContactCreate(
   p: AppPlatform,
-  ctx: RequestContext,
+  actor: RequestContext['actor'],
   input: CreateContactInput,
-): Promise<ContactJson> {
-  const { actor } = ctx;
+): Promise<PreparedContact> {
   requirePermission(actor, 'crm.contact.create');
-  const tenantId = actor.workspaceId;
   const ownerId = input.owner_id === undefined ? actor.userId : input.owner_id;
   if (!mayAssignOwner(actor, ownerId)) {
     throw forbiddenField('owner_id', 'Only managers and admins may give a contact to another member');
@@ -223,72 +240,92 @@ export async function createContact(
   }
   const channels = normalizeChannels(input.channels ?? []);
   const mx = await mxStatuses(p, channels, []);
+  return { input, ownerId, firstName, lastName, displayName, callName, accountId, isPrimary, channels, mx };
+}
 
-  const result = await withOwnerCheck(() =>
-    p.write(ctx, async (uow) => {
-      if (accountId !== null && !(await liveAccountExists(uow.trx, tenantId, accountId, isPrimary))) {
-        throw fieldError(['account_id'], 'not_found', 'account_id must be an account of this workspace');
-      }
-      const id = newId();
-      const created = await insertContact(uow.trx, {
-        tenant_id: tenantId,
-        id,
-        account_id: accountId,
-        first_name: firstName,
-        last_name: lastName,
-        display_name: displayName,
-        call_name: callName,
-        ...(input.salutation
-          ? { salutation: input.salutation, salutation_source: 'manual' as const }
-          : {
-              salutation: autoSalutationCode({
-                displayName,
-                gender: input.gender ?? null,
-                birthYear: input.birth_year ?? null,
-              }),
-              salutation_source: 'auto' as const,
-            }),
-        gender: input.gender ?? null,
-        birth_year: input.birth_year ?? null,
-        title: input.title ?? null,
-        buying_role: input.buying_role ?? null,
-        is_primary: isPrimary,
-        owner_id: ownerId,
-        claimed_at: ownerId === null ? null : new Date(),
-        email_opt_in: input.email_opt_in ?? false,
-        do_not_call: input.do_not_call ?? false,
-        lead_source: input.lead_source ?? null,
-        description: input.description ?? null,
-        custom_fields: jsonb(input.custom_fields ?? {}),
-        created_by: actor.userId,
-        updated_by: actor.userId,
-        deleted_at: null,
-      });
-      const chRows = await replaceChannels(
-        uow.trx,
-        tenantId,
-        id,
-        channelRows(tenantId, id, actor.userId, channels, mx),
-      );
-      if (isPrimary && accountId !== null) await demoteOtherPrimaries(uow, accountId, id);
-      const snapshot = contactSnapshot(created, chRows);
-      uow.audit({
-        action: 'contact.created',
-        entityType: 'contact',
-        entityId: id,
-        diff: diffRecords(null, diffView(snapshot)),
-      });
-      uow.emit(contactCreated(snapshot));
-      await recordSystemActivity(uow, {
-        kind: 'contact_created',
-        subject: `Contact created: ${displayName}`,
-        contactId: id,
-        accountId,
-      });
-      return { row: created, channels: chRows };
-    }),
+/**
+ * The in-transaction core of createContact (also used by lead conversion): checks the account, inserts
+ * the contact and its channels, demotes the account's other primaries, and collects the audit entry,
+ * `contact.created` and the timeline entry. A foreign-key failure is the caller's to map.
+ */
+export async function createContactIn(
+  uow: UnitOfWork<DB>,
+  prepared: PreparedContact,
+): Promise<{ row: ContactRow; channels: ContactChannelRow[] }> {
+  const { input, ownerId, firstName, lastName, displayName, callName, accountId, isPrimary } = prepared;
+  const { actor } = uow;
+  const tenantId = actor.workspaceId;
+  if (accountId !== null && !(await liveAccountExists(uow.trx, tenantId, accountId, isPrimary))) {
+    throw fieldError(['account_id'], 'not_found', 'account_id must be an account of this workspace');
+  }
+  const id = newId();
+  const created = await insertContact(uow.trx, {
+    tenant_id: tenantId,
+    id,
+    account_id: accountId,
+    first_name: firstName,
+    last_name: lastName,
+    display_name: displayName,
+    call_name: callName,
+    ...(input.salutation
+      ? { salutation: input.salutation, salutation_source: 'manual' as const }
+      : {
+          salutation: autoSalutationCode({
+            displayName,
+            gender: input.gender ?? null,
+            birthYear: input.birth_year ?? null,
+          }),
+          salutation_source: 'auto' as const,
+        }),
+    gender: input.gender ?? null,
+    birth_year: input.birth_year ?? null,
+    title: input.title ?? null,
+    buying_role: input.buying_role ?? null,
+    is_primary: isPrimary,
+    owner_id: ownerId,
+    claimed_at: ownerId === null ? null : new Date(),
+    email_opt_in: input.email_opt_in ?? false,
+    do_not_call: input.do_not_call ?? false,
+    lead_source: input.lead_source ?? null,
+    description: input.description ?? null,
+    custom_fields: jsonb(input.custom_fields ?? {}),
+    tags: input.tags ?? [],
+    created_by: actor.userId,
+    updated_by: actor.userId,
+    deleted_at: null,
+  });
+  const chRows = await replaceChannels(
+    uow.trx,
+    tenantId,
+    id,
+    channelRows(tenantId, id, actor.userId, prepared.channels, prepared.mx),
   );
-  return presentContact(result.row, result.channels, actor);
+  if (isPrimary && accountId !== null) await demoteOtherPrimaries(uow, accountId, id);
+  const snapshot = contactSnapshot(created, chRows);
+  uow.audit({
+    action: 'contact.created',
+    entityType: 'contact',
+    entityId: id,
+    diff: diffRecords(null, diffView(snapshot)),
+  });
+  uow.emit(contactCreated(snapshot));
+  await recordSystemActivity(uow, {
+    kind: 'contact_created',
+    subject: `Contact created: ${displayName}`,
+    contactId: id,
+    accountId,
+  });
+  return { row: created, channels: chRows };
+}
+
+export async function createContact(
+  p: AppPlatform,
+  ctx: RequestContext,
+  input: CreateContactInput,
+): Promise<ContactJson> {
+  const prepared = await prepareContactCreate(p, ctx.actor, input);
+  const result = await withOwnerCheck(() => p.write(ctx, (uow) => createContactIn(uow, prepared)));
+  return presentContact(result.row, result.channels, ctx.actor);
 }
 
 export async function getContact(
@@ -339,6 +376,7 @@ export async function listContacts(
     ...(query.is_primary !== undefined ? { isPrimary: query.is_primary } : {}),
     ...(query.q ? { namePrefix: query.q } : {}),
     ...(query.channel ? { channelValues: channelLookupValues(query.channel) } : {}),
+    ...(query.tag ? { tags: query.tag } : {}),
   };
   const limit = query.limit;
   const after = query.cursor ? listCursorKey(query.cursor, query.sort) : null;
@@ -520,6 +558,7 @@ export async function updateContact(
         ...(fields.do_not_call !== undefined ? { do_not_call: fields.do_not_call } : {}),
         ...(fields.lead_source !== undefined ? { lead_source: fields.lead_source } : {}),
         ...(fields.description !== undefined ? { description: fields.description } : {}),
+        ...(fields.tags !== undefined ? { tags: fields.tags } : {}),
         ...(ownerChanged
           ? { owner_id: fields.owner_id ?? null, claimed_at: fields.owner_id ? new Date() : null }
           : {}),

@@ -32,6 +32,7 @@ export interface ContactTable {
   lead_source: string | null;
   description: string | null;
   custom_fields: Json<Record<string, unknown>>;
+  tags: Generated<string[]>;
   name_fold: ColumnType<string, never, never>;
   search_text: ColumnType<string, never, never>;
   created_at: Generated<Date>;
