@@ -4,8 +4,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /**
- * `npm run client [-- --out <dir>]`: generates the CLI's REST client (`src/cli/client/`) from the committed
- * OpenAPI document with @hey-api/openapi-ts. The drift test (`src/cli/client-drift.test.ts`) runs this
+ * `npm run client [-- --out <dir>]`: generates the REST client of the CLI and the web app (`src/shared/api-client/`) from the committed
+ * OpenAPI document with @hey-api/openapi-ts. The drift test (`src/shared/api-client-drift.test.ts`) runs this
  * into a temporary folder and compares.
  *
  * @hey-api/openapi-ts prints its output with the TypeScript compiler API, which the project's TypeScript 7
@@ -15,7 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outArg = process.argv.indexOf('--out');
-const out = resolve(outArg > 0 ? (process.argv[outArg + 1] ?? '') : resolve(root, 'src/cli/client'));
+const out = resolve(outArg > 0 ? (process.argv[outArg + 1] ?? '') : resolve(root, 'src/shared/api-client'));
 
 if (!existsSync(resolve(root, 'node_modules/typescript5/lib/typescript.js'))) {
   console.error(

@@ -5,8 +5,8 @@ import {
   postCrmV1Accounts,
   postCrmV1AccountsByIdValidateMst,
   postCrmV1VnMstValidate,
-} from '../client/index.js';
-import type { MstValidation, PostCrmV1AccountsData } from '../client/types.gen.js';
+} from '../../shared/api-client/index.js';
+import type { MstValidation, PostCrmV1AccountsData } from '../../shared/api-client/types.gen.js';
 import { auditLine, CliError, call, EXIT, printJson, printTable, run, session, step } from './api.js';
 
 /** `account create|list|get|validate-mst` over /crm/v1/accounts. */
@@ -108,6 +108,7 @@ export function registerAccountCommands(program: Command): void {
     .option('-q, --query <text>', 'search names (accent- and case-insensitive)')
     .addOption(new Option('--lifecycle <stage>', 'only this lifecycle').choices(LIFECYCLES))
     .option('--owner <user-id|me|none>', 'only this owner')
+    .option('--tag <tag>', 'only accounts with this tag (repeatable: every one)', collect)
     .option('--limit <n>', 'page size (max 100)', '25')
     .option('--cursor <cursor>', 'the next page (printed after a full page)')
     .option('--json', 'machine-readable output')
@@ -117,6 +118,7 @@ export function registerAccountCommands(program: Command): void {
           query?: string;
           lifecycle?: (typeof LIFECYCLES)[number];
           owner?: string;
+          tag?: string[];
           limit: string;
           cursor?: string;
           json?: boolean;
@@ -129,6 +131,7 @@ export function registerAccountCommands(program: Command): void {
                 ...(opts.query ? { q: opts.query } : {}),
                 ...(opts.lifecycle ? { lifecycle: opts.lifecycle } : {}),
                 ...(opts.owner ? { owner_id: opts.owner } : {}),
+                ...(opts.tag ? { tag: opts.tag } : {}),
                 ...(opts.cursor ? { cursor: opts.cursor } : {}),
                 limit: Number(opts.limit),
               },

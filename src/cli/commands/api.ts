@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
-import { type Client, createClient, createConfig } from '../client/client/index.js';
-import { getCrmV1Audit } from '../client/index.js';
+import { type Client, createClient, createConfig } from '../../shared/api-client/client/index.js';
+import { getCrmV1Audit } from '../../shared/api-client/index.js';
 import { resolveCredentials } from '../config.js';
 
 /**

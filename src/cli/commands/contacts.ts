@@ -1,6 +1,10 @@
 import { type Command, Option } from 'commander';
-import { getCrmV1Contacts, postCrmV1Contacts, postCrmV1ContactsByIdMerge } from '../client/index.js';
-import type { GetCrmV1ContactsResponse, PostCrmV1ContactsData } from '../client/types.gen.js';
+import {
+  getCrmV1Contacts,
+  postCrmV1Contacts,
+  postCrmV1ContactsByIdMerge,
+} from '../../shared/api-client/index.js';
+import type { GetCrmV1ContactsResponse, PostCrmV1ContactsData } from '../../shared/api-client/types.gen.js';
 import { auditLine, call, printJson, printTable, run, session, step } from './api.js';
 
 /** `contact list|create|merge` over /crm/v1/contacts. */
@@ -13,6 +17,8 @@ export function channel(c: Pick<ContactJson, 'channels'>, kind: 'email' | 'phone
   return (of.find((ch) => ch.is_primary) ?? of[0])?.value ?? '';
 }
 
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
 export function registerContactCommands(program: Command): void {
   const contact = program.command('contact').description('people (contacts)');
 
@@ -22,6 +28,7 @@ export function registerContactCommands(program: Command): void {
     .option('--account <id>', 'only contacts at this account')
     .option('-q, --query <text>', 'a name prefix')
     .option('--channel <value>', 'find by phone (any spelling), email, Zalo number or handle')
+    .option('--tag <tag>', 'only contacts with this tag (repeatable: every one)', collect)
     .option('--limit <n>', 'page size (max 100)', '25')
     .option('--cursor <cursor>', 'the next page (printed after a full page)')
     .option('--json', 'machine-readable output')
@@ -31,6 +38,7 @@ export function registerContactCommands(program: Command): void {
           account?: string;
           query?: string;
           channel?: string;
+          tag?: string[];
           limit: string;
           cursor?: string;
           json?: boolean;
@@ -43,6 +51,7 @@ export function registerContactCommands(program: Command): void {
                 ...(opts.account ? { account_id: opts.account } : {}),
                 ...(opts.query ? { q: opts.query } : {}),
                 ...(opts.channel ? { channel: opts.channel } : {}),
+                ...(opts.tag ? { tag: opts.tag } : {}),
                 ...(opts.cursor ? { cursor: opts.cursor } : {}),
                 limit: Number(opts.limit),
               },

@@ -9,8 +9,8 @@ import {
   postCrmV1DealsByIdClose,
   postCrmV1DealsByIdMove,
   postCrmV1DealsByIdVietqr,
-} from '../client/index.js';
-import type { DealFlow, Pipeline, PostCrmV1DealsData, VietQr } from '../client/types.gen.js';
+} from '../../shared/api-client/index.js';
+import type { DealFlow, Pipeline, PostCrmV1DealsData, VietQr } from '../../shared/api-client/types.gen.js';
 import {
   auditLine,
   CliError,

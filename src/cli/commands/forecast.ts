@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { getCrmV1PipelinesByIdBoard } from '../client/index.js';
-import type { MoneyTotal } from '../client/types.gen.js';
+import { getCrmV1PipelinesByIdBoard } from '../../shared/api-client/index.js';
+import type { MoneyTotal } from '../../shared/api-client/types.gen.js';
 import { CliError, call, EXIT, money, printJson, printTable, run, session } from './api.js';
 import { findPipeline } from './deals.js';
 

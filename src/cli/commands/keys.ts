@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { deleteCrmV1ApiKeysById, getCrmV1ApiKeys, postCrmV1ApiKeys } from '../client/index.js';
-import type { PostCrmV1ApiKeysData } from '../client/types.gen.js';
+import { deleteCrmV1ApiKeysById, getCrmV1ApiKeys, postCrmV1ApiKeys } from '../../shared/api-client/index.js';
+import type { PostCrmV1ApiKeysData } from '../../shared/api-client/types.gen.js';
 import { auditLine, CliError, call, EXIT, printJson, printTable, run, session, step } from './api.js';
 
 /** `keys create|list|revoke` over /crm/v1/api-keys (admins: `crm.apikeys.manage`, keys with `crm.admin`). */

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { getCrmV1Me } from '../client/index.js';
+import { getCrmV1Me } from '../../shared/api-client/index.js';
 import { configPath, normalizeUrl, removeConfigFile, writeConfigFile } from '../config.js';
 import { apiClient, CliError, call, EXIT, printJson, run, session, step } from './api.js';
 

@@ -13,8 +13,8 @@ import {
   getCrmV1Deals,
   postCrmV1Accounts,
   postCrmV1Contacts,
-} from '../client/index.js';
-import type { PostCrmV1AccountsData, PostCrmV1ContactsData } from '../client/types.gen.js';
+} from '../../shared/api-client/index.js';
+import type { PostCrmV1AccountsData, PostCrmV1ContactsData } from '../../shared/api-client/types.gen.js';
 import {
   CliError,
   call,

@@ -6,13 +6,13 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 
 /**
- * The committed REST client (`src/cli/client/`) is what `npm run client` generates from the committed
+ * The committed REST client (`src/shared/api-client/`) is what `npm run client` generates from the committed
  * OpenAPI document: regenerated into a temporary folder and compared file by file. After `npm run
  * openapi` changes the document, run `npm run client` and commit both.
  */
 
 const run = promisify(execFile);
-const committed = join(process.cwd(), 'src/cli/client');
+const committed = join(process.cwd(), 'src/shared/api-client');
 const fresh = mkdtempSync(join(tmpdir(), 'cyberos-client-'));
 
 afterAll(() => rmSync(fresh, { recursive: true, force: true }));
@@ -33,7 +33,7 @@ describe('generated REST client', () => {
     for (const name of names) {
       expect(
         readFileSync(join(committed, name), 'utf8'),
-        `src/cli/client/${name} is stale: run \`npm run client\``,
+        `src/shared/api-client/${name} is stale: run \`npm run client\``,
       ).toBe(readFileSync(join(fresh, name), 'utf8'));
     }
   }, 120_000);

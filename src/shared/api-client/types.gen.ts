@@ -53,6 +53,7 @@ export type PipelineStageInput = {
     required_fields: Array<string>;
     allowed_roles: Array<'admin' | 'manager' | 'sales_rep' | 'support' | 'marketing' | 'viewer'>;
     rotting_days: number | null;
+    color: string | null;
     created_at: string;
     updated_at: string;
     version: number;
@@ -77,6 +78,27 @@ export type PipelineInput = {
     version: number;
     deleted_at: string | null;
     abilities: Array<'update' | 'delete' | 'manage_stages'>;
+};
+
+export type BulkTagsResultInput = {
+    updated: Array<{
+        id: string;
+        tags: Array<string>;
+        version: number;
+        changed: boolean;
+    }>;
+    failed: Array<{
+        id: string;
+        code: string;
+        message: string;
+    }>;
+};
+
+export type TagSuggestionsInput = {
+    data: Array<{
+        tag: string;
+        count: number;
+    }>;
 };
 
 export type ActivityInput = {
@@ -171,6 +193,7 @@ export type ContactMergeInput = {
         custom_fields: {
             [key: string]: unknown;
         };
+        tags: Array<string>;
         channels: Array<{
             id: string;
             kind: 'email' | 'phone' | 'linkedin' | 'telegram' | 'zalo';
@@ -536,6 +559,94 @@ export type WebhookDeliveryDetailInput = {
     }>;
 };
 
+export type WorkflowRunInput = {
+    id: string;
+    workflow_id: string;
+    workflow_version: number;
+    event_id: string;
+    event_type: string;
+    status: 'running' | 'succeeded' | 'failed' | 'skipped';
+    attempts: number;
+    error: string | null;
+    results: Array<{
+        index: number;
+        type: 'create_task' | 'log_note' | 'add_deal_tag' | 'set_deal_owner';
+        status: 'succeeded' | 'failed' | 'skipped';
+        detail: {
+            [key: string]: unknown;
+        };
+        error: string | null;
+    }>;
+    started_at: string;
+    finished_at: string | null;
+};
+
+export type WorkflowInput = {
+    id: string;
+    name: string;
+    description: string | null;
+    enabled: boolean;
+    trigger: string;
+    conditions: Array<{
+        field: string;
+        op: 'eq' | 'neq' | 'in' | 'not_in' | 'gt' | 'gte' | 'lt' | 'lte' | 'contains' | 'exists';
+        value?: string | number | boolean | null | Array<string | number | boolean>;
+    }>;
+    actions: Array<{
+        type: 'create_task';
+        title: string;
+        description?: string | null;
+        due_in_amount?: number;
+        due_in_unit?: 'hours' | 'days';
+        assignee?: 'record_owner' | 'event_actor' | 'member';
+        member_id?: string | null;
+    } | {
+        type: 'log_note';
+        subject: string;
+        body?: string | null;
+    } | {
+        type: 'add_deal_tag';
+        tag: string;
+    } | {
+        type: 'set_deal_owner';
+        owner: 'event_actor' | 'member';
+        member_id?: string | null;
+    }>;
+    last_run: {
+        id: string;
+        status: string;
+        error: string | null;
+        started_at: string;
+    } | null;
+    created_at: string;
+    updated_at: string;
+    created_by: string | null;
+    updated_by: string | null;
+    version: number;
+    deleted_at: string | null;
+    abilities: Array<'update' | 'delete'>;
+};
+
+export type WorkflowCatalogueInput = {
+    triggers: Array<{
+        type: string;
+        record: string;
+        fields: Array<{
+            path: string;
+            type: string;
+        }>;
+        open_prefixes: Array<string>;
+        actions: Array<'create_task' | 'log_note' | 'add_deal_tag' | 'set_deal_owner'>;
+    }>;
+    ops: Array<'eq' | 'neq' | 'in' | 'not_in' | 'gt' | 'gte' | 'lt' | 'lte' | 'contains' | 'exists'>;
+    actions: Array<{
+        type: 'create_task' | 'log_note' | 'add_deal_tag' | 'set_deal_owner';
+        inputs: Array<string>;
+    }>;
+    assignees: Array<'record_owner' | 'event_actor' | 'member'>;
+    due_units: Array<'hours' | 'days'>;
+};
+
 export type Problem = {
     type: string;
     title: string;
@@ -585,6 +696,7 @@ export type PipelineStage = {
     required_fields: Array<string>;
     allowed_roles: Array<'admin' | 'manager' | 'sales_rep' | 'support' | 'marketing' | 'viewer'>;
     rotting_days: number | null;
+    color: string | null;
     created_at: string;
     updated_at: string;
     version: number;
@@ -609,6 +721,27 @@ export type Pipeline = {
     version: number;
     deleted_at: string | null;
     abilities: Array<'update' | 'delete' | 'manage_stages'>;
+};
+
+export type BulkTagsResult = {
+    updated: Array<{
+        id: string;
+        tags: Array<string>;
+        version: number;
+        changed: boolean;
+    }>;
+    failed: Array<{
+        id: string;
+        code: string;
+        message: string;
+    }>;
+};
+
+export type TagSuggestions = {
+    data: Array<{
+        tag: string;
+        count: number;
+    }>;
 };
 
 export type Activity = {
@@ -703,6 +836,7 @@ export type ContactMerge = {
         custom_fields: {
             [key: string]: unknown;
         };
+        tags: Array<string>;
         channels: Array<{
             id: string;
             kind: 'email' | 'phone' | 'linkedin' | 'telegram' | 'zalo';
@@ -1066,6 +1200,94 @@ export type WebhookDeliveryDetail = {
         error: string | null;
         response_body: string | null;
     }>;
+};
+
+export type WorkflowRun = {
+    id: string;
+    workflow_id: string;
+    workflow_version: number;
+    event_id: string;
+    event_type: string;
+    status: 'running' | 'succeeded' | 'failed' | 'skipped';
+    attempts: number;
+    error: string | null;
+    results: Array<{
+        index: number;
+        type: 'create_task' | 'log_note' | 'add_deal_tag' | 'set_deal_owner';
+        status: 'succeeded' | 'failed' | 'skipped';
+        detail: {
+            [key: string]: unknown;
+        };
+        error: string | null;
+    }>;
+    started_at: string;
+    finished_at: string | null;
+};
+
+export type Workflow = {
+    id: string;
+    name: string;
+    description: string | null;
+    enabled: boolean;
+    trigger: string;
+    conditions: Array<{
+        field: string;
+        op: 'eq' | 'neq' | 'in' | 'not_in' | 'gt' | 'gte' | 'lt' | 'lte' | 'contains' | 'exists';
+        value?: string | number | boolean | null | Array<string | number | boolean>;
+    }>;
+    actions: Array<{
+        type: 'create_task';
+        title: string;
+        description?: string | null;
+        due_in_amount: number;
+        due_in_unit: 'hours' | 'days';
+        assignee: 'record_owner' | 'event_actor' | 'member';
+        member_id?: string | null;
+    } | {
+        type: 'log_note';
+        subject: string;
+        body?: string | null;
+    } | {
+        type: 'add_deal_tag';
+        tag: string;
+    } | {
+        type: 'set_deal_owner';
+        owner: 'event_actor' | 'member';
+        member_id?: string | null;
+    }>;
+    last_run: {
+        id: string;
+        status: string;
+        error: string | null;
+        started_at: string;
+    } | null;
+    created_at: string;
+    updated_at: string;
+    created_by: string | null;
+    updated_by: string | null;
+    version: number;
+    deleted_at: string | null;
+    abilities: Array<'update' | 'delete'>;
+};
+
+export type WorkflowCatalogue = {
+    triggers: Array<{
+        type: string;
+        record: string;
+        fields: Array<{
+            path: string;
+            type: string;
+        }>;
+        open_prefixes: Array<string>;
+        actions: Array<'create_task' | 'log_note' | 'add_deal_tag' | 'set_deal_owner'>;
+    }>;
+    ops: Array<'eq' | 'neq' | 'in' | 'not_in' | 'gt' | 'gte' | 'lt' | 'lte' | 'contains' | 'exists'>;
+    actions: Array<{
+        type: 'create_task' | 'log_note' | 'add_deal_tag' | 'set_deal_owner';
+        inputs: Array<string>;
+    }>;
+    assignees: Array<'record_owner' | 'event_actor' | 'member'>;
+    due_units: Array<'hours' | 'days'>;
 };
 
 export type PostCrmV1AuthSignupData = {
@@ -2257,6 +2479,10 @@ export type GetCrmV1AccountsData = {
         legal_type?: 'sole_proprietor' | 'llc' | 'jsc' | 'fdi' | 'individual' | 'other';
         industry?: string;
         country?: string;
+        /**
+         * Repeatable: records having every listed tag
+         */
+        tag?: Array<string>;
         deleted?: 'exclude' | 'include' | 'only';
         sort?: 'name' | '-name' | 'created_at' | '-created_at' | 'updated_at' | '-updated_at';
         limit?: number;
@@ -2333,6 +2559,7 @@ export type GetCrmV1AccountsResponses = {
             custom_fields: {
                 [key: string]: unknown;
             };
+            tags: Array<string>;
             created_at: string;
             updated_at: string;
             created_by: string | null;
@@ -2388,6 +2615,7 @@ export type PostCrmV1AccountsData = {
         custom_fields?: {
             [key: string]: unknown;
         };
+        tags?: Array<string>;
     };
     path?: never;
     query?: never;
@@ -2460,6 +2688,7 @@ export type PostCrmV1AccountsResponses = {
         custom_fields: {
             [key: string]: unknown;
         };
+        tags: Array<string>;
         created_at: string;
         updated_at: string;
         created_by: string | null;
@@ -2556,6 +2785,7 @@ export type DeleteCrmV1AccountsByIdResponses = {
         custom_fields: {
             [key: string]: unknown;
         };
+        tags: Array<string>;
         created_at: string;
         updated_at: string;
         created_by: string | null;
@@ -2654,6 +2884,7 @@ export type GetCrmV1AccountsByIdResponses = {
         custom_fields: {
             [key: string]: unknown;
         };
+        tags: Array<string>;
         created_at: string;
         updated_at: string;
         created_by: string | null;
@@ -2755,6 +2986,7 @@ export type PatchCrmV1AccountsByIdData = {
         custom_fields?: {
             [key: string]: unknown;
         };
+        tags?: Array<string>;
         version?: number;
     };
     path: {
@@ -2838,6 +3070,7 @@ export type PatchCrmV1AccountsByIdResponses = {
         custom_fields: {
             [key: string]: unknown;
         };
+        tags: Array<string>;
         created_at: string;
         updated_at: string;
         created_by: string | null;
@@ -2934,6 +3167,7 @@ export type PostCrmV1AccountsByIdRestoreResponses = {
         custom_fields: {
             [key: string]: unknown;
         };
+        tags: Array<string>;
         created_at: string;
         updated_at: string;
         created_by: string | null;
@@ -2961,6 +3195,10 @@ export type GetCrmV1ContactsData = {
         owner_id?: 'me' | 'none' | string;
         buying_role?: 'decision_maker' | 'influencer' | 'technical' | 'finance' | 'user' | 'gatekeeper';
         is_primary?: 'true' | 'false';
+        /**
+         * Repeatable: records having every listed tag
+         */
+        tag?: Array<string>;
         deleted?: 'exclude' | 'include' | 'only';
         sort?: 'name' | '-name' | 'created_at' | '-created_at' | 'updated_at' | '-updated_at';
         limit?: number;
@@ -3028,6 +3266,7 @@ export type GetCrmV1ContactsResponses = {
             custom_fields: {
                 [key: string]: unknown;
             };
+            tags: Array<string>;
             channels: Array<{
                 id: string;
                 kind: 'email' | 'phone' | 'linkedin' | 'telegram' | 'zalo';
@@ -3079,6 +3318,7 @@ export type PostCrmV1ContactsData = {
         custom_fields?: {
             [key: string]: unknown;
         };
+        tags?: Array<string>;
         channels?: Array<{
             kind: 'email' | 'phone' | 'linkedin' | 'telegram' | 'zalo';
             value: string;
@@ -3148,6 +3388,7 @@ export type PostCrmV1ContactsResponses = {
         custom_fields: {
             [key: string]: unknown;
         };
+        tags: Array<string>;
         channels: Array<{
             id: string;
             kind: 'email' | 'phone' | 'linkedin' | 'telegram' | 'zalo';
@@ -3241,6 +3482,7 @@ export type DeleteCrmV1ContactsByIdResponses = {
         custom_fields: {
             [key: string]: unknown;
         };
+        tags: Array<string>;
         channels: Array<{
             id: string;
             kind: 'email' | 'phone' | 'linkedin' | 'telegram' | 'zalo';
@@ -3332,6 +3574,7 @@ export type GetCrmV1ContactsByIdResponses = {
         custom_fields: {
             [key: string]: unknown;
         };
+        tags: Array<string>;
         channels: Array<{
             id: string;
             kind: 'email' | 'phone' | 'linkedin' | 'telegram' | 'zalo';
@@ -3376,6 +3619,7 @@ export type PatchCrmV1ContactsByIdData = {
         custom_fields?: {
             [key: string]: unknown;
         };
+        tags?: Array<string>;
         channels?: Array<{
             kind: 'email' | 'phone' | 'linkedin' | 'telegram' | 'zalo';
             value: string;
@@ -3456,6 +3700,7 @@ export type PatchCrmV1ContactsByIdResponses = {
         custom_fields: {
             [key: string]: unknown;
         };
+        tags: Array<string>;
         channels: Array<{
             id: string;
             kind: 'email' | 'phone' | 'linkedin' | 'telegram' | 'zalo';
@@ -3549,6 +3794,7 @@ export type PostCrmV1ContactsByIdRestoreResponses = {
         custom_fields: {
             [key: string]: unknown;
         };
+        tags: Array<string>;
         channels: Array<{
             id: string;
             kind: 'email' | 'phone' | 'linkedin' | 'telegram' | 'zalo';
@@ -3697,6 +3943,7 @@ export type PostCrmV1ContactsByIdClaimResponses = {
         custom_fields: {
             [key: string]: unknown;
         };
+        tags: Array<string>;
         channels: Array<{
             id: string;
             kind: 'email' | 'phone' | 'linkedin' | 'telegram' | 'zalo';
@@ -3792,6 +4039,7 @@ export type PostCrmV1ContactsByIdReleaseResponses = {
         custom_fields: {
             [key: string]: unknown;
         };
+        tags: Array<string>;
         channels: Array<{
             id: string;
             kind: 'email' | 'phone' | 'linkedin' | 'telegram' | 'zalo';
@@ -3814,6 +4062,153 @@ export type PostCrmV1ContactsByIdReleaseResponses = {
 };
 
 export type PostCrmV1ContactsByIdReleaseResponse = PostCrmV1ContactsByIdReleaseResponses[keyof PostCrmV1ContactsByIdReleaseResponses];
+
+export type PostCrmV1AccountsBulkTagsData = {
+    body: {
+        ids: Array<string>;
+        add?: Array<string>;
+        remove?: Array<string>;
+    };
+    path?: never;
+    query?: never;
+    url: '/crm/v1/accounts/bulk/tags';
+};
+
+export type PostCrmV1AccountsBulkTagsErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type PostCrmV1AccountsBulkTagsError = PostCrmV1AccountsBulkTagsErrors[keyof PostCrmV1AccountsBulkTagsErrors];
+
+export type PostCrmV1AccountsBulkTagsResponses = {
+    /**
+     * Default Response
+     */
+    200: BulkTagsResult;
+};
+
+export type PostCrmV1AccountsBulkTagsResponse = PostCrmV1AccountsBulkTagsResponses[keyof PostCrmV1AccountsBulkTagsResponses];
+
+export type PostCrmV1ContactsBulkTagsData = {
+    body: {
+        ids: Array<string>;
+        add?: Array<string>;
+        remove?: Array<string>;
+    };
+    path?: never;
+    query?: never;
+    url: '/crm/v1/contacts/bulk/tags';
+};
+
+export type PostCrmV1ContactsBulkTagsErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type PostCrmV1ContactsBulkTagsError = PostCrmV1ContactsBulkTagsErrors[keyof PostCrmV1ContactsBulkTagsErrors];
+
+export type PostCrmV1ContactsBulkTagsResponses = {
+    /**
+     * Default Response
+     */
+    200: BulkTagsResult;
+};
+
+export type PostCrmV1ContactsBulkTagsResponse = PostCrmV1ContactsBulkTagsResponses[keyof PostCrmV1ContactsBulkTagsResponses];
+
+export type GetCrmV1TagsData = {
+    body?: never;
+    path?: never;
+    query: {
+        entity: 'account' | 'contact' | 'deal';
+        q?: string;
+        limit?: number;
+    };
+    url: '/crm/v1/tags';
+};
+
+export type GetCrmV1TagsErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type GetCrmV1TagsError = GetCrmV1TagsErrors[keyof GetCrmV1TagsErrors];
+
+export type GetCrmV1TagsResponses = {
+    /**
+     * Default Response
+     */
+    200: TagSuggestions;
+};
+
+export type GetCrmV1TagsResponse = GetCrmV1TagsResponses[keyof GetCrmV1TagsResponses];
 
 export type GetCrmV1PipelinesData = {
     body?: never;
@@ -3876,6 +4271,7 @@ export type PostCrmV1PipelinesData = {
             required_fields?: Array<'account_id' | 'primary_contact_id' | 'amount' | 'expected_close_date' | 'description' | 'owner_id' | 'lost_reason'>;
             allowed_roles?: Array<'admin' | 'manager' | 'sales_rep' | 'support' | 'marketing' | 'viewer'>;
             rotting_days?: number | null;
+            color?: string | null;
         }>;
         template?: 'sales' | 'partner' | 'inbound' | 'outbound' | 'custom';
         transitions?: 'linear' | Array<{
@@ -4109,6 +4505,7 @@ export type PostCrmV1PipelinesByIdStagesData = {
         required_fields?: Array<'account_id' | 'primary_contact_id' | 'amount' | 'expected_close_date' | 'description' | 'owner_id' | 'lost_reason'>;
         allowed_roles?: Array<'admin' | 'manager' | 'sales_rep' | 'support' | 'marketing' | 'viewer'>;
         rotting_days?: number | null;
+        color?: string | null;
     };
     path: {
         id: string;
@@ -4228,6 +4625,7 @@ export type PatchCrmV1PipelinesByIdStagesByStageIdData = {
         required_fields?: Array<'account_id' | 'primary_contact_id' | 'amount' | 'expected_close_date' | 'description' | 'owner_id' | 'lost_reason'>;
         allowed_roles?: Array<'admin' | 'manager' | 'sales_rep' | 'support' | 'marketing' | 'viewer'>;
         rotting_days?: number | null;
+        color?: string | null;
         version?: number;
     };
     path: {
@@ -4477,6 +4875,10 @@ export type GetCrmV1DealsResponses = {
             acl_roles: Array<'admin' | 'manager' | 'sales_rep' | 'support' | 'marketing' | 'viewer'>;
             tags: Array<string>;
             stage_entered_at: string;
+            /**
+             * Place in the board column, smaller first (decimal text; compare numerically). Set by moves (`after_id`); a deal arriving in a stage without one goes to the top.
+             */
+            stage_rank: string;
             lead_source: string | null;
             custom_fields: {
                 [key: string]: unknown;
@@ -4598,6 +5000,10 @@ export type PostCrmV1DealsResponses = {
         acl_roles: Array<'admin' | 'manager' | 'sales_rep' | 'support' | 'marketing' | 'viewer'>;
         tags: Array<string>;
         stage_entered_at: string;
+        /**
+         * Place in the board column, smaller first (decimal text; compare numerically). Set by moves (`after_id`); a deal arriving in a stage without one goes to the top.
+         */
+        stage_rank: string;
         lead_source: string | null;
         custom_fields: {
             [key: string]: unknown;
@@ -4693,6 +5099,10 @@ export type DeleteCrmV1DealsByIdResponses = {
         acl_roles: Array<'admin' | 'manager' | 'sales_rep' | 'support' | 'marketing' | 'viewer'>;
         tags: Array<string>;
         stage_entered_at: string;
+        /**
+         * Place in the board column, smaller first (decimal text; compare numerically). Set by moves (`after_id`); a deal arriving in a stage without one goes to the top.
+         */
+        stage_rank: string;
         lead_source: string | null;
         custom_fields: {
             [key: string]: unknown;
@@ -4786,6 +5196,10 @@ export type GetCrmV1DealsByIdResponses = {
         acl_roles: Array<'admin' | 'manager' | 'sales_rep' | 'support' | 'marketing' | 'viewer'>;
         tags: Array<string>;
         stage_entered_at: string;
+        /**
+         * Place in the board column, smaller first (decimal text; compare numerically). Set by moves (`after_id`); a deal arriving in a stage without one goes to the top.
+         */
+        stage_rank: string;
         lead_source: string | null;
         custom_fields: {
             [key: string]: unknown;
@@ -4909,6 +5323,10 @@ export type PatchCrmV1DealsByIdResponses = {
         acl_roles: Array<'admin' | 'manager' | 'sales_rep' | 'support' | 'marketing' | 'viewer'>;
         tags: Array<string>;
         stage_entered_at: string;
+        /**
+         * Place in the board column, smaller first (decimal text; compare numerically). Set by moves (`after_id`); a deal arriving in a stage without one goes to the top.
+         */
+        stage_rank: string;
         lead_source: string | null;
         custom_fields: {
             [key: string]: unknown;
@@ -5004,6 +5422,10 @@ export type PostCrmV1DealsByIdRestoreResponses = {
         acl_roles: Array<'admin' | 'manager' | 'sales_rep' | 'support' | 'marketing' | 'viewer'>;
         tags: Array<string>;
         stage_entered_at: string;
+        /**
+         * Place in the board column, smaller first (decimal text; compare numerically). Set by moves (`after_id`); a deal arriving in a stage without one goes to the top.
+         */
+        stage_rank: string;
         lead_source: string | null;
         custom_fields: {
             [key: string]: unknown;
@@ -5034,6 +5456,10 @@ export type PostCrmV1DealsByIdMoveData = {
             description?: string | null;
             lost_reason?: string | null;
         };
+        /**
+         * Place the card directly after this deal of the target stage; null = top of the column. Omitted: top when the stage changes, no reorder within the same stage.
+         */
+        after_id?: string | null;
     };
     path: {
         id: string;
@@ -5112,6 +5538,10 @@ export type PostCrmV1DealsByIdMoveResponses = {
         acl_roles: Array<'admin' | 'manager' | 'sales_rep' | 'support' | 'marketing' | 'viewer'>;
         tags: Array<string>;
         stage_entered_at: string;
+        /**
+         * Place in the board column, smaller first (decimal text; compare numerically). Set by moves (`after_id`); a deal arriving in a stage without one goes to the top.
+         */
+        stage_rank: string;
         lead_source: string | null;
         custom_fields: {
             [key: string]: unknown;
@@ -5221,6 +5651,10 @@ export type PostCrmV1DealsByIdCloseResponses = {
         acl_roles: Array<'admin' | 'manager' | 'sales_rep' | 'support' | 'marketing' | 'viewer'>;
         tags: Array<string>;
         stage_entered_at: string;
+        /**
+         * Place in the board column, smaller first (decimal text; compare numerically). Set by moves (`after_id`); a deal arriving in a stage without one goes to the top.
+         */
+        stage_rank: string;
         lead_source: string | null;
         custom_fields: {
             [key: string]: unknown;
@@ -5379,6 +5813,7 @@ export type GetCrmV1PipelinesByIdBoardResponses = {
             position: number;
             default_probability: number;
             rotting_days: number | null;
+            color: string | null;
             deals: Array<{
                 id: string;
                 name: string;
@@ -5391,6 +5826,7 @@ export type GetCrmV1PipelinesByIdBoardResponses = {
                 probability: number;
                 owner_id: string | null;
                 stage_entered_at: string;
+                stage_rank: string;
                 age_in_stage_days: number;
                 expected_close_date: string | null;
                 status: 'open' | 'won' | 'lost' | 'cancelled';
@@ -5412,6 +5848,990 @@ export type GetCrmV1PipelinesByIdBoardResponses = {
 };
 
 export type GetCrmV1PipelinesByIdBoardResponse = GetCrmV1PipelinesByIdBoardResponses[keyof GetCrmV1PipelinesByIdBoardResponses];
+
+export type GetCrmV1LeadsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        q?: string;
+        status?: 'new' | 'contacted' | 'qualified' | 'disqualified' | 'converted';
+        source?: 'website' | 'referral' | 'event' | 'cold_call' | 'partner' | 'social' | 'email_campaign' | 'inbound_email' | 'other';
+        owner_id?: 'me' | 'none' | string;
+        score_min?: number;
+        score_max?: number;
+        deleted?: 'exclude' | 'include' | 'only';
+        sort?: 'name' | '-name' | 'created_at' | '-created_at' | 'updated_at' | '-updated_at' | 'score' | '-score';
+        limit?: number;
+        cursor?: string;
+        include_total?: 'true' | 'false';
+    };
+    url: '/crm/v1/leads';
+};
+
+export type GetCrmV1LeadsErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type GetCrmV1LeadsError = GetCrmV1LeadsErrors[keyof GetCrmV1LeadsErrors];
+
+export type GetCrmV1LeadsResponses = {
+    /**
+     * Default Response
+     */
+    200: {
+        data: Array<{
+            id: string;
+            first_name: string | null;
+            last_name: string | null;
+            display_name: string;
+            title: string | null;
+            company_name: string | null;
+            email: string | null;
+            phone: string | null;
+            phone_raw: string | null;
+            vn_mst: string | null;
+            country: string | null;
+            source: 'website' | 'referral' | 'event' | 'cold_call' | 'partner' | 'social' | 'email_campaign' | 'inbound_email' | 'other';
+            source_detail: string | null;
+            status: 'new' | 'contacted' | 'qualified' | 'disqualified' | 'converted';
+            qualified_at: string | null;
+            disqualified_at: string | null;
+            disqualified_reason: string | null;
+            score: number;
+            estimated_amount_minor: number | null;
+            currency: 'VND' | 'USD';
+            description: string | null;
+            owner_id: string | null;
+            converted_account_id: string | null;
+            converted_contact_id: string | null;
+            converted_deal_id: string | null;
+            converted_at: string | null;
+            created_at: string;
+            updated_at: string;
+            created_by: string | null;
+            updated_by: string | null;
+            version: number;
+            deleted_at: string | null;
+            abilities: Array<'update' | 'delete' | 'restore' | 'qualify' | 'disqualify' | 'convert' | 'score' | 'assign'>;
+        }>;
+        page: {
+            limit: number;
+            next_cursor: string | null;
+            has_more: boolean;
+            total?: number;
+        };
+    };
+};
+
+export type GetCrmV1LeadsResponse = GetCrmV1LeadsResponses[keyof GetCrmV1LeadsResponses];
+
+export type PostCrmV1LeadsData = {
+    body: {
+        first_name?: string | null;
+        last_name?: string | null;
+        display_name?: string | null;
+        title?: string | null;
+        company_name?: string | null;
+        email?: string | null;
+        phone?: string | null;
+        vn_mst?: string | null;
+        country?: string | null;
+        source?: 'website' | 'referral' | 'event' | 'cold_call' | 'partner' | 'social' | 'email_campaign' | 'inbound_email' | 'other';
+        source_detail?: string | null;
+        status?: 'new' | 'contacted';
+        score?: number;
+        estimated_amount_minor?: number | null;
+        currency?: 'VND' | 'USD';
+        description?: string | null;
+        owner_id?: string | null;
+    };
+    path?: never;
+    query?: never;
+    url: '/crm/v1/leads';
+};
+
+export type PostCrmV1LeadsErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type PostCrmV1LeadsError = PostCrmV1LeadsErrors[keyof PostCrmV1LeadsErrors];
+
+export type PostCrmV1LeadsResponses = {
+    /**
+     * Default Response
+     */
+    201: {
+        id: string;
+        first_name: string | null;
+        last_name: string | null;
+        display_name: string;
+        title: string | null;
+        company_name: string | null;
+        email: string | null;
+        phone: string | null;
+        phone_raw: string | null;
+        vn_mst: string | null;
+        country: string | null;
+        source: 'website' | 'referral' | 'event' | 'cold_call' | 'partner' | 'social' | 'email_campaign' | 'inbound_email' | 'other';
+        source_detail: string | null;
+        status: 'new' | 'contacted' | 'qualified' | 'disqualified' | 'converted';
+        qualified_at: string | null;
+        disqualified_at: string | null;
+        disqualified_reason: string | null;
+        score: number;
+        estimated_amount_minor: number | null;
+        currency: 'VND' | 'USD';
+        description: string | null;
+        owner_id: string | null;
+        converted_account_id: string | null;
+        converted_contact_id: string | null;
+        converted_deal_id: string | null;
+        converted_at: string | null;
+        created_at: string;
+        updated_at: string;
+        created_by: string | null;
+        updated_by: string | null;
+        version: number;
+        deleted_at: string | null;
+        abilities: Array<'update' | 'delete' | 'restore' | 'qualify' | 'disqualify' | 'convert' | 'score' | 'assign'>;
+    };
+};
+
+export type PostCrmV1LeadsResponse = PostCrmV1LeadsResponses[keyof PostCrmV1LeadsResponses];
+
+export type DeleteCrmV1LeadsByIdData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/crm/v1/leads/{id}';
+};
+
+export type DeleteCrmV1LeadsByIdErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    412: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type DeleteCrmV1LeadsByIdError = DeleteCrmV1LeadsByIdErrors[keyof DeleteCrmV1LeadsByIdErrors];
+
+export type DeleteCrmV1LeadsByIdResponses = {
+    /**
+     * Default Response
+     */
+    200: {
+        id: string;
+        first_name: string | null;
+        last_name: string | null;
+        display_name: string;
+        title: string | null;
+        company_name: string | null;
+        email: string | null;
+        phone: string | null;
+        phone_raw: string | null;
+        vn_mst: string | null;
+        country: string | null;
+        source: 'website' | 'referral' | 'event' | 'cold_call' | 'partner' | 'social' | 'email_campaign' | 'inbound_email' | 'other';
+        source_detail: string | null;
+        status: 'new' | 'contacted' | 'qualified' | 'disqualified' | 'converted';
+        qualified_at: string | null;
+        disqualified_at: string | null;
+        disqualified_reason: string | null;
+        score: number;
+        estimated_amount_minor: number | null;
+        currency: 'VND' | 'USD';
+        description: string | null;
+        owner_id: string | null;
+        converted_account_id: string | null;
+        converted_contact_id: string | null;
+        converted_deal_id: string | null;
+        converted_at: string | null;
+        created_at: string;
+        updated_at: string;
+        created_by: string | null;
+        updated_by: string | null;
+        version: number;
+        deleted_at: string | null;
+        abilities: Array<'update' | 'delete' | 'restore' | 'qualify' | 'disqualify' | 'convert' | 'score' | 'assign'>;
+    };
+};
+
+export type DeleteCrmV1LeadsByIdResponse = DeleteCrmV1LeadsByIdResponses[keyof DeleteCrmV1LeadsByIdResponses];
+
+export type GetCrmV1LeadsByIdData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: {
+        include_deleted?: 'true' | 'false';
+    };
+    url: '/crm/v1/leads/{id}';
+};
+
+export type GetCrmV1LeadsByIdErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type GetCrmV1LeadsByIdError = GetCrmV1LeadsByIdErrors[keyof GetCrmV1LeadsByIdErrors];
+
+export type GetCrmV1LeadsByIdResponses = {
+    /**
+     * Default Response
+     */
+    200: {
+        id: string;
+        first_name: string | null;
+        last_name: string | null;
+        display_name: string;
+        title: string | null;
+        company_name: string | null;
+        email: string | null;
+        phone: string | null;
+        phone_raw: string | null;
+        vn_mst: string | null;
+        country: string | null;
+        source: 'website' | 'referral' | 'event' | 'cold_call' | 'partner' | 'social' | 'email_campaign' | 'inbound_email' | 'other';
+        source_detail: string | null;
+        status: 'new' | 'contacted' | 'qualified' | 'disqualified' | 'converted';
+        qualified_at: string | null;
+        disqualified_at: string | null;
+        disqualified_reason: string | null;
+        score: number;
+        estimated_amount_minor: number | null;
+        currency: 'VND' | 'USD';
+        description: string | null;
+        owner_id: string | null;
+        converted_account_id: string | null;
+        converted_contact_id: string | null;
+        converted_deal_id: string | null;
+        converted_at: string | null;
+        created_at: string;
+        updated_at: string;
+        created_by: string | null;
+        updated_by: string | null;
+        version: number;
+        deleted_at: string | null;
+        abilities: Array<'update' | 'delete' | 'restore' | 'qualify' | 'disqualify' | 'convert' | 'score' | 'assign'>;
+    };
+};
+
+export type GetCrmV1LeadsByIdResponse = GetCrmV1LeadsByIdResponses[keyof GetCrmV1LeadsByIdResponses];
+
+export type PatchCrmV1LeadsByIdData = {
+    body: {
+        first_name?: string | null;
+        last_name?: string | null;
+        display_name?: string | null;
+        title?: string | null;
+        company_name?: string | null;
+        email?: string | null;
+        phone?: string | null;
+        vn_mst?: string | null;
+        country?: string | null;
+        source?: 'website' | 'referral' | 'event' | 'cold_call' | 'partner' | 'social' | 'email_campaign' | 'inbound_email' | 'other';
+        source_detail?: string | null;
+        status?: 'new' | 'contacted';
+        score?: number;
+        estimated_amount_minor?: number | null;
+        currency?: 'VND' | 'USD';
+        description?: string | null;
+        owner_id?: string | null;
+        version?: number;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/crm/v1/leads/{id}';
+};
+
+export type PatchCrmV1LeadsByIdErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    409: Problem;
+    /**
+     * Default Response
+     */
+    412: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type PatchCrmV1LeadsByIdError = PatchCrmV1LeadsByIdErrors[keyof PatchCrmV1LeadsByIdErrors];
+
+export type PatchCrmV1LeadsByIdResponses = {
+    /**
+     * Default Response
+     */
+    200: {
+        id: string;
+        first_name: string | null;
+        last_name: string | null;
+        display_name: string;
+        title: string | null;
+        company_name: string | null;
+        email: string | null;
+        phone: string | null;
+        phone_raw: string | null;
+        vn_mst: string | null;
+        country: string | null;
+        source: 'website' | 'referral' | 'event' | 'cold_call' | 'partner' | 'social' | 'email_campaign' | 'inbound_email' | 'other';
+        source_detail: string | null;
+        status: 'new' | 'contacted' | 'qualified' | 'disqualified' | 'converted';
+        qualified_at: string | null;
+        disqualified_at: string | null;
+        disqualified_reason: string | null;
+        score: number;
+        estimated_amount_minor: number | null;
+        currency: 'VND' | 'USD';
+        description: string | null;
+        owner_id: string | null;
+        converted_account_id: string | null;
+        converted_contact_id: string | null;
+        converted_deal_id: string | null;
+        converted_at: string | null;
+        created_at: string;
+        updated_at: string;
+        created_by: string | null;
+        updated_by: string | null;
+        version: number;
+        deleted_at: string | null;
+        abilities: Array<'update' | 'delete' | 'restore' | 'qualify' | 'disqualify' | 'convert' | 'score' | 'assign'>;
+    };
+};
+
+export type PatchCrmV1LeadsByIdResponse = PatchCrmV1LeadsByIdResponses[keyof PatchCrmV1LeadsByIdResponses];
+
+export type PostCrmV1LeadsByIdRestoreData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/crm/v1/leads/{id}/restore';
+};
+
+export type PostCrmV1LeadsByIdRestoreErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    409: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type PostCrmV1LeadsByIdRestoreError = PostCrmV1LeadsByIdRestoreErrors[keyof PostCrmV1LeadsByIdRestoreErrors];
+
+export type PostCrmV1LeadsByIdRestoreResponses = {
+    /**
+     * Default Response
+     */
+    200: {
+        id: string;
+        first_name: string | null;
+        last_name: string | null;
+        display_name: string;
+        title: string | null;
+        company_name: string | null;
+        email: string | null;
+        phone: string | null;
+        phone_raw: string | null;
+        vn_mst: string | null;
+        country: string | null;
+        source: 'website' | 'referral' | 'event' | 'cold_call' | 'partner' | 'social' | 'email_campaign' | 'inbound_email' | 'other';
+        source_detail: string | null;
+        status: 'new' | 'contacted' | 'qualified' | 'disqualified' | 'converted';
+        qualified_at: string | null;
+        disqualified_at: string | null;
+        disqualified_reason: string | null;
+        score: number;
+        estimated_amount_minor: number | null;
+        currency: 'VND' | 'USD';
+        description: string | null;
+        owner_id: string | null;
+        converted_account_id: string | null;
+        converted_contact_id: string | null;
+        converted_deal_id: string | null;
+        converted_at: string | null;
+        created_at: string;
+        updated_at: string;
+        created_by: string | null;
+        updated_by: string | null;
+        version: number;
+        deleted_at: string | null;
+        abilities: Array<'update' | 'delete' | 'restore' | 'qualify' | 'disqualify' | 'convert' | 'score' | 'assign'>;
+    };
+};
+
+export type PostCrmV1LeadsByIdRestoreResponse = PostCrmV1LeadsByIdRestoreResponses[keyof PostCrmV1LeadsByIdRestoreResponses];
+
+export type PostCrmV1LeadsByIdQualifyData = {
+    body: {
+        version?: number;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/crm/v1/leads/{id}/qualify';
+};
+
+export type PostCrmV1LeadsByIdQualifyErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    409: Problem;
+    /**
+     * Default Response
+     */
+    412: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type PostCrmV1LeadsByIdQualifyError = PostCrmV1LeadsByIdQualifyErrors[keyof PostCrmV1LeadsByIdQualifyErrors];
+
+export type PostCrmV1LeadsByIdQualifyResponses = {
+    /**
+     * Default Response
+     */
+    200: {
+        id: string;
+        first_name: string | null;
+        last_name: string | null;
+        display_name: string;
+        title: string | null;
+        company_name: string | null;
+        email: string | null;
+        phone: string | null;
+        phone_raw: string | null;
+        vn_mst: string | null;
+        country: string | null;
+        source: 'website' | 'referral' | 'event' | 'cold_call' | 'partner' | 'social' | 'email_campaign' | 'inbound_email' | 'other';
+        source_detail: string | null;
+        status: 'new' | 'contacted' | 'qualified' | 'disqualified' | 'converted';
+        qualified_at: string | null;
+        disqualified_at: string | null;
+        disqualified_reason: string | null;
+        score: number;
+        estimated_amount_minor: number | null;
+        currency: 'VND' | 'USD';
+        description: string | null;
+        owner_id: string | null;
+        converted_account_id: string | null;
+        converted_contact_id: string | null;
+        converted_deal_id: string | null;
+        converted_at: string | null;
+        created_at: string;
+        updated_at: string;
+        created_by: string | null;
+        updated_by: string | null;
+        version: number;
+        deleted_at: string | null;
+        abilities: Array<'update' | 'delete' | 'restore' | 'qualify' | 'disqualify' | 'convert' | 'score' | 'assign'>;
+    };
+};
+
+export type PostCrmV1LeadsByIdQualifyResponse = PostCrmV1LeadsByIdQualifyResponses[keyof PostCrmV1LeadsByIdQualifyResponses];
+
+export type PostCrmV1LeadsByIdDisqualifyData = {
+    body: {
+        reason: string;
+        version?: number;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/crm/v1/leads/{id}/disqualify';
+};
+
+export type PostCrmV1LeadsByIdDisqualifyErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    409: Problem;
+    /**
+     * Default Response
+     */
+    412: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type PostCrmV1LeadsByIdDisqualifyError = PostCrmV1LeadsByIdDisqualifyErrors[keyof PostCrmV1LeadsByIdDisqualifyErrors];
+
+export type PostCrmV1LeadsByIdDisqualifyResponses = {
+    /**
+     * Default Response
+     */
+    200: {
+        id: string;
+        first_name: string | null;
+        last_name: string | null;
+        display_name: string;
+        title: string | null;
+        company_name: string | null;
+        email: string | null;
+        phone: string | null;
+        phone_raw: string | null;
+        vn_mst: string | null;
+        country: string | null;
+        source: 'website' | 'referral' | 'event' | 'cold_call' | 'partner' | 'social' | 'email_campaign' | 'inbound_email' | 'other';
+        source_detail: string | null;
+        status: 'new' | 'contacted' | 'qualified' | 'disqualified' | 'converted';
+        qualified_at: string | null;
+        disqualified_at: string | null;
+        disqualified_reason: string | null;
+        score: number;
+        estimated_amount_minor: number | null;
+        currency: 'VND' | 'USD';
+        description: string | null;
+        owner_id: string | null;
+        converted_account_id: string | null;
+        converted_contact_id: string | null;
+        converted_deal_id: string | null;
+        converted_at: string | null;
+        created_at: string;
+        updated_at: string;
+        created_by: string | null;
+        updated_by: string | null;
+        version: number;
+        deleted_at: string | null;
+        abilities: Array<'update' | 'delete' | 'restore' | 'qualify' | 'disqualify' | 'convert' | 'score' | 'assign'>;
+    };
+};
+
+export type PostCrmV1LeadsByIdDisqualifyResponse = PostCrmV1LeadsByIdDisqualifyResponses[keyof PostCrmV1LeadsByIdDisqualifyResponses];
+
+export type PostCrmV1LeadsByIdConvertData = {
+    body: {
+        account_id?: string;
+        account_name?: string | null;
+        contact_id?: string;
+        deal?: {
+            name?: string | null;
+            pipeline_id?: string;
+            stage_id?: string;
+            amount_minor?: number | null;
+            currency?: 'VND' | 'USD';
+            expected_close_date?: string | null;
+        };
+        version?: number;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/crm/v1/leads/{id}/convert';
+};
+
+export type PostCrmV1LeadsByIdConvertErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    409: Problem;
+    /**
+     * Default Response
+     */
+    412: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type PostCrmV1LeadsByIdConvertError = PostCrmV1LeadsByIdConvertErrors[keyof PostCrmV1LeadsByIdConvertErrors];
+
+export type PostCrmV1LeadsByIdConvertResponses = {
+    /**
+     * Default Response
+     */
+    201: {
+        lead: {
+            id: string;
+            first_name: string | null;
+            last_name: string | null;
+            display_name: string;
+            title: string | null;
+            company_name: string | null;
+            email: string | null;
+            phone: string | null;
+            phone_raw: string | null;
+            vn_mst: string | null;
+            country: string | null;
+            source: 'website' | 'referral' | 'event' | 'cold_call' | 'partner' | 'social' | 'email_campaign' | 'inbound_email' | 'other';
+            source_detail: string | null;
+            status: 'new' | 'contacted' | 'qualified' | 'disqualified' | 'converted';
+            qualified_at: string | null;
+            disqualified_at: string | null;
+            disqualified_reason: string | null;
+            score: number;
+            estimated_amount_minor: number | null;
+            currency: 'VND' | 'USD';
+            description: string | null;
+            owner_id: string | null;
+            converted_account_id: string | null;
+            converted_contact_id: string | null;
+            converted_deal_id: string | null;
+            converted_at: string | null;
+            created_at: string;
+            updated_at: string;
+            created_by: string | null;
+            updated_by: string | null;
+            version: number;
+            deleted_at: string | null;
+            abilities: Array<'update' | 'delete' | 'restore' | 'qualify' | 'disqualify' | 'convert' | 'score' | 'assign'>;
+        };
+        account: {
+            id: string;
+            name: string;
+            legal_type: 'sole_proprietor' | 'llc' | 'jsc' | 'fdi' | 'individual' | 'other';
+            vn_mst: string | null;
+            mst_status: 'unverified' | 'valid' | 'invalid' | 'stale';
+            mst_checked_at: string | null;
+            industry: string | null;
+            size: '1-10' | '11-50' | '51-200' | '201-500' | '501-1000' | '1001-5000' | '5001+' | null;
+            website: string | null;
+            domains: Array<string>;
+            country: string | null;
+            phone: string | null;
+            email: string | null;
+            addresses: Array<{
+                kind: 'headquarters' | 'billing' | 'shipping' | 'branch' | 'other';
+                street: unknown | null;
+                ward: unknown | null;
+                district: unknown | null;
+                province: unknown | null;
+                country: string;
+                postal_code: unknown | null;
+                ward_code?: string | null;
+                province_code?: string | null;
+                dataset_version?: string | null;
+            }>;
+            lifecycle: 'lead' | 'prospect' | 'customer' | 'partner' | 'former_customer' | 'other';
+            lead_source: string | null;
+            description: string | null;
+            owner_id: string | null;
+            custom_fields: {
+                [key: string]: unknown;
+            };
+            tags: Array<string>;
+            created_at: string;
+            updated_at: string;
+            created_by: string | null;
+            updated_by: string | null;
+            version: number;
+            deleted_at: string | null;
+            abilities: Array<'update' | 'delete' | 'restore'>;
+            warnings?: Array<{
+                code: string;
+                field: string;
+                message: string;
+            }>;
+        };
+        contact: {
+            id: string;
+            account_id: string | null;
+            first_name: string | null;
+            last_name: string | null;
+            display_name: string;
+            call_name: string | null;
+            salutation: 'anh' | 'chi' | 'em' | 'ban' | 'ong' | 'ba' | 'anh_chi' | 'ong_ba' | null;
+            salutation_source: 'auto' | 'manual';
+            salutation_display: string;
+            gender: 'male' | 'female' | null;
+            birth_year: number | null;
+            title: string | null;
+            buying_role: 'decision_maker' | 'influencer' | 'technical' | 'finance' | 'user' | 'gatekeeper' | null;
+            is_primary: boolean;
+            owner_id: string | null;
+            claimed_at: string | null;
+            email_opt_in: boolean;
+            do_not_call: boolean;
+            lead_source: string | null;
+            description: string | null;
+            custom_fields: {
+                [key: string]: unknown;
+            };
+            tags: Array<string>;
+            channels: Array<{
+                id: string;
+                kind: 'email' | 'phone' | 'linkedin' | 'telegram' | 'zalo';
+                value: string;
+                raw_value: string;
+                label: string | null;
+                is_primary: boolean;
+                position: number;
+                mx_status: 'unchecked' | 'valid' | 'no_mx' | 'unresolvable' | null;
+                mx_checked_at: string | null;
+            }>;
+            created_at: string;
+            updated_at: string;
+            created_by: string | null;
+            updated_by: string | null;
+            version: number;
+            deleted_at: string | null;
+            abilities: Array<'update' | 'delete' | 'restore' | 'claim' | 'release'>;
+        };
+        deal: {
+            id: string;
+            name: string;
+            description: string | null;
+            account_id: string | null;
+            primary_contact_id: string | null;
+            contacts: Array<{
+                contact_id: string;
+                role: 'decision_maker' | 'influencer' | 'technical' | 'finance' | 'user' | 'gatekeeper' | null;
+            }>;
+            amount_minor: number | null;
+            currency: 'VND' | 'USD';
+            pipeline_id: string;
+            stage_id: string;
+            stage: {
+                id: string;
+                code: string;
+                name_vi: string;
+                name_en: string;
+                category: 'open' | 'won' | 'lost';
+            };
+            probability: number;
+            probability_overridden: boolean;
+            expected_close_date: string | null;
+            status: 'open' | 'won' | 'lost' | 'cancelled';
+            lost_reason: string | null;
+            closed_at: string | null;
+            owner_id: string | null;
+            acl_mode: 'default' | 'restricted';
+            acl_member_ids: Array<string>;
+            acl_roles: Array<'admin' | 'manager' | 'sales_rep' | 'support' | 'marketing' | 'viewer'>;
+            tags: Array<string>;
+            stage_entered_at: string;
+            /**
+             * Place in the board column, smaller first (decimal text; compare numerically). Set by moves (`after_id`); a deal arriving in a stage without one goes to the top.
+             */
+            stage_rank: string;
+            lead_source: string | null;
+            custom_fields: {
+                [key: string]: unknown;
+            };
+            created_at: string;
+            updated_at: string;
+            created_by: string | null;
+            updated_by: string | null;
+            version: number;
+            deleted_at: string | null;
+            abilities: Array<'update' | 'delete' | 'restore' | 'move' | 'close'>;
+        } | null;
+    };
+};
+
+export type PostCrmV1LeadsByIdConvertResponse = PostCrmV1LeadsByIdConvertResponses[keyof PostCrmV1LeadsByIdConvertResponses];
 
 export type GetCrmV1ActivitiesData = {
     body?: never;
@@ -7002,6 +8422,422 @@ export type PostCrmV1WebhooksByIdDeliveriesByDeliveryIdRedeliverResponses = {
 
 export type PostCrmV1WebhooksByIdDeliveriesByDeliveryIdRedeliverResponse = PostCrmV1WebhooksByIdDeliveriesByDeliveryIdRedeliverResponses[keyof PostCrmV1WebhooksByIdDeliveriesByDeliveryIdRedeliverResponses];
 
+export type GetCrmV1WorkflowsCatalogueData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/crm/v1/workflows/catalogue';
+};
+
+export type GetCrmV1WorkflowsCatalogueErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type GetCrmV1WorkflowsCatalogueError = GetCrmV1WorkflowsCatalogueErrors[keyof GetCrmV1WorkflowsCatalogueErrors];
+
+export type GetCrmV1WorkflowsCatalogueResponses = {
+    /**
+     * Default Response
+     */
+    200: WorkflowCatalogue;
+};
+
+export type GetCrmV1WorkflowsCatalogueResponse = GetCrmV1WorkflowsCatalogueResponses[keyof GetCrmV1WorkflowsCatalogueResponses];
+
+export type GetCrmV1WorkflowsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        cursor?: string;
+    };
+    url: '/crm/v1/workflows';
+};
+
+export type GetCrmV1WorkflowsErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type GetCrmV1WorkflowsError = GetCrmV1WorkflowsErrors[keyof GetCrmV1WorkflowsErrors];
+
+export type GetCrmV1WorkflowsResponses = {
+    /**
+     * Default Response
+     */
+    200: {
+        data: Array<Workflow>;
+        page: {
+            limit: number;
+            next_cursor: string | null;
+            has_more: boolean;
+        };
+    };
+};
+
+export type GetCrmV1WorkflowsResponse = GetCrmV1WorkflowsResponses[keyof GetCrmV1WorkflowsResponses];
+
+export type PostCrmV1WorkflowsData = {
+    body: {
+        name: string;
+        description?: string | null;
+        enabled?: boolean;
+        trigger: string;
+        conditions?: Array<{
+            field: string;
+            op: 'eq' | 'neq' | 'in' | 'not_in' | 'gt' | 'gte' | 'lt' | 'lte' | 'contains' | 'exists';
+            value?: string | number | boolean | null | Array<string | number | boolean>;
+        }>;
+        actions: Array<{
+            type: 'create_task';
+            title: string;
+            description?: string | null;
+            due_in_amount?: number;
+            due_in_unit?: 'hours' | 'days';
+            assignee?: 'record_owner' | 'event_actor' | 'member';
+            member_id?: string | null;
+        } | {
+            type: 'log_note';
+            subject: string;
+            body?: string | null;
+        } | {
+            type: 'add_deal_tag';
+            tag: string;
+        } | {
+            type: 'set_deal_owner';
+            owner: 'event_actor' | 'member';
+            member_id?: string | null;
+        }>;
+    };
+    path?: never;
+    query?: never;
+    url: '/crm/v1/workflows';
+};
+
+export type PostCrmV1WorkflowsErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type PostCrmV1WorkflowsError = PostCrmV1WorkflowsErrors[keyof PostCrmV1WorkflowsErrors];
+
+export type PostCrmV1WorkflowsResponses = {
+    /**
+     * Default Response
+     */
+    201: Workflow;
+};
+
+export type PostCrmV1WorkflowsResponse = PostCrmV1WorkflowsResponses[keyof PostCrmV1WorkflowsResponses];
+
+export type DeleteCrmV1WorkflowsByIdData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/crm/v1/workflows/{id}';
+};
+
+export type DeleteCrmV1WorkflowsByIdErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    412: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type DeleteCrmV1WorkflowsByIdError = DeleteCrmV1WorkflowsByIdErrors[keyof DeleteCrmV1WorkflowsByIdErrors];
+
+export type DeleteCrmV1WorkflowsByIdResponses = {
+    /**
+     * Default Response
+     */
+    200: Workflow;
+};
+
+export type DeleteCrmV1WorkflowsByIdResponse = DeleteCrmV1WorkflowsByIdResponses[keyof DeleteCrmV1WorkflowsByIdResponses];
+
+export type GetCrmV1WorkflowsByIdData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/crm/v1/workflows/{id}';
+};
+
+export type GetCrmV1WorkflowsByIdErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type GetCrmV1WorkflowsByIdError = GetCrmV1WorkflowsByIdErrors[keyof GetCrmV1WorkflowsByIdErrors];
+
+export type GetCrmV1WorkflowsByIdResponses = {
+    /**
+     * Default Response
+     */
+    200: Workflow;
+};
+
+export type GetCrmV1WorkflowsByIdResponse = GetCrmV1WorkflowsByIdResponses[keyof GetCrmV1WorkflowsByIdResponses];
+
+export type PatchCrmV1WorkflowsByIdData = {
+    body: {
+        name?: string;
+        description?: string | null;
+        enabled?: boolean;
+        trigger?: string;
+        conditions?: Array<{
+            field: string;
+            op: 'eq' | 'neq' | 'in' | 'not_in' | 'gt' | 'gte' | 'lt' | 'lte' | 'contains' | 'exists';
+            value?: string | number | boolean | null | Array<string | number | boolean>;
+        }>;
+        actions?: Array<{
+            type: 'create_task';
+            title: string;
+            description?: string | null;
+            due_in_amount?: number;
+            due_in_unit?: 'hours' | 'days';
+            assignee?: 'record_owner' | 'event_actor' | 'member';
+            member_id?: string | null;
+        } | {
+            type: 'log_note';
+            subject: string;
+            body?: string | null;
+        } | {
+            type: 'add_deal_tag';
+            tag: string;
+        } | {
+            type: 'set_deal_owner';
+            owner: 'event_actor' | 'member';
+            member_id?: string | null;
+        }>;
+        version?: number;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/crm/v1/workflows/{id}';
+};
+
+export type PatchCrmV1WorkflowsByIdErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    409: Problem;
+    /**
+     * Default Response
+     */
+    412: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type PatchCrmV1WorkflowsByIdError = PatchCrmV1WorkflowsByIdErrors[keyof PatchCrmV1WorkflowsByIdErrors];
+
+export type PatchCrmV1WorkflowsByIdResponses = {
+    /**
+     * Default Response
+     */
+    200: Workflow;
+};
+
+export type PatchCrmV1WorkflowsByIdResponse = PatchCrmV1WorkflowsByIdResponses[keyof PatchCrmV1WorkflowsByIdResponses];
+
+export type GetCrmV1WorkflowsByIdRunsData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: {
+        limit?: number;
+        cursor?: string;
+    };
+    url: '/crm/v1/workflows/{id}/runs';
+};
+
+export type GetCrmV1WorkflowsByIdRunsErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type GetCrmV1WorkflowsByIdRunsError = GetCrmV1WorkflowsByIdRunsErrors[keyof GetCrmV1WorkflowsByIdRunsErrors];
+
+export type GetCrmV1WorkflowsByIdRunsResponses = {
+    /**
+     * Default Response
+     */
+    200: {
+        data: Array<WorkflowRun>;
+        page: {
+            limit: number;
+            next_cursor: string | null;
+            has_more: boolean;
+        };
+    };
+};
+
+export type GetCrmV1WorkflowsByIdRunsResponse = GetCrmV1WorkflowsByIdRunsResponses[keyof GetCrmV1WorkflowsByIdRunsResponses];
+
 export type PostCrmV1InboundEmailData = {
     body: string;
     path?: never;
@@ -7779,6 +9615,7 @@ export type PostCrmV1AccountsByIdValidateMstResponses = {
         custom_fields: {
             [key: string]: unknown;
         };
+        tags: Array<string>;
         created_at: string;
         updated_at: string;
         created_by: string | null;

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { DeleteCrmV1AccountsByIdData, DeleteCrmV1AccountsByIdErrors, DeleteCrmV1AccountsByIdResponses, DeleteCrmV1AccountsByIdTrackedDomainsByDomainIdData, DeleteCrmV1AccountsByIdTrackedDomainsByDomainIdErrors, DeleteCrmV1AccountsByIdTrackedDomainsByDomainIdResponses, DeleteCrmV1ApiKeysByIdData, DeleteCrmV1ApiKeysByIdErrors, DeleteCrmV1ApiKeysByIdResponses, DeleteCrmV1ContactsByIdData, DeleteCrmV1ContactsByIdErrors, DeleteCrmV1ContactsByIdResponses, DeleteCrmV1DealsByIdData, DeleteCrmV1DealsByIdErrors, DeleteCrmV1DealsByIdResponses, DeleteCrmV1ExchangeRatesByIdData, DeleteCrmV1ExchangeRatesByIdErrors, DeleteCrmV1ExchangeRatesByIdResponses, DeleteCrmV1InvitationsByIdData, DeleteCrmV1InvitationsByIdErrors, DeleteCrmV1InvitationsByIdResponses, DeleteCrmV1PipelinesByIdData, DeleteCrmV1PipelinesByIdErrors, DeleteCrmV1PipelinesByIdResponses, DeleteCrmV1PipelinesByIdStagesByStageIdData, DeleteCrmV1PipelinesByIdStagesByStageIdErrors, DeleteCrmV1PipelinesByIdStagesByStageIdResponses, DeleteCrmV1VnBanksByBinData, DeleteCrmV1VnBanksByBinErrors, DeleteCrmV1VnBanksByBinResponses, DeleteCrmV1VnReceivingAccountsByIdData, DeleteCrmV1VnReceivingAccountsByIdErrors, DeleteCrmV1VnReceivingAccountsByIdResponses, DeleteCrmV1WebhooksByIdData, DeleteCrmV1WebhooksByIdErrors, DeleteCrmV1WebhooksByIdResponses, GetCrmV1AccountsByIdData, GetCrmV1AccountsByIdErrors, GetCrmV1AccountsByIdResponses, GetCrmV1AccountsByIdTimelineData, GetCrmV1AccountsByIdTimelineErrors, GetCrmV1AccountsByIdTimelineResponses, GetCrmV1AccountsByIdTrackedDomainsData, GetCrmV1AccountsByIdTrackedDomainsErrors, GetCrmV1AccountsByIdTrackedDomainsResponses, GetCrmV1AccountsData, GetCrmV1AccountsErrors, GetCrmV1AccountsResponses, GetCrmV1ActivitiesByIdData, GetCrmV1ActivitiesByIdErrors, GetCrmV1ActivitiesByIdResponses, GetCrmV1ActivitiesData, GetCrmV1ActivitiesErrors, GetCrmV1ActivitiesResponses, GetCrmV1ApiKeysData, GetCrmV1ApiKeysErrors, GetCrmV1ApiKeysResponses, GetCrmV1AuditData, GetCrmV1AuditErrors, GetCrmV1AuditResponses, GetCrmV1AuditVerifyData, GetCrmV1AuditVerifyErrors, GetCrmV1AuditVerifyResponses, GetCrmV1ContactsByIdData, GetCrmV1ContactsByIdErrors, GetCrmV1ContactsByIdResponses, GetCrmV1ContactsByIdTimelineData, GetCrmV1ContactsByIdTimelineErrors, GetCrmV1ContactsByIdTimelineResponses, GetCrmV1ContactsData, GetCrmV1ContactsErrors, GetCrmV1ContactsResponses, GetCrmV1DashboardData, GetCrmV1DashboardErrors, GetCrmV1DashboardResponses, GetCrmV1DealsByIdData, GetCrmV1DealsByIdErrors, GetCrmV1DealsByIdFlowData, GetCrmV1DealsByIdFlowErrors, GetCrmV1DealsByIdFlowResponses, GetCrmV1DealsByIdLineItemsData, GetCrmV1DealsByIdLineItemsErrors, GetCrmV1DealsByIdLineItemsResponses, GetCrmV1DealsByIdResponses, GetCrmV1DealsByIdStageHistoryData, GetCrmV1DealsByIdStageHistoryErrors, GetCrmV1DealsByIdStageHistoryResponses, GetCrmV1DealsByIdTimelineData, GetCrmV1DealsByIdTimelineErrors, GetCrmV1DealsByIdTimelineResponses, GetCrmV1DealsByIdVietqrData, GetCrmV1DealsByIdVietqrErrors, GetCrmV1DealsByIdVietqrResponses, GetCrmV1DealsData, GetCrmV1DealsErrors, GetCrmV1DealsResponses, GetCrmV1ExchangeRatesByIdData, GetCrmV1ExchangeRatesByIdErrors, GetCrmV1ExchangeRatesByIdResponses, GetCrmV1ExchangeRatesConvertData, GetCrmV1ExchangeRatesConvertErrors, GetCrmV1ExchangeRatesConvertResponses, GetCrmV1ExchangeRatesData, GetCrmV1ExchangeRatesErrors, GetCrmV1ExchangeRatesResponses, GetCrmV1InboundItemsData, GetCrmV1InboundItemsErrors, GetCrmV1InboundItemsResponses, GetCrmV1InboundReconciliationData, GetCrmV1InboundReconciliationErrors, GetCrmV1InboundReconciliationResponses, GetCrmV1InboundSettingsData, GetCrmV1InboundSettingsErrors, GetCrmV1InboundSettingsResponses, GetCrmV1InboundTrackedDomainsData, GetCrmV1InboundTrackedDomainsErrors, GetCrmV1InboundTrackedDomainsResponses, GetCrmV1InvitationsData, GetCrmV1InvitationsErrors, GetCrmV1InvitationsResponses, GetCrmV1InvoicesByIdData, GetCrmV1InvoicesByIdErrors, GetCrmV1InvoicesByIdHtmlData, GetCrmV1InvoicesByIdHtmlResponses, GetCrmV1InvoicesByIdResponses, GetCrmV1InvoicesByIdXmlData, GetCrmV1InvoicesByIdXmlResponses, GetCrmV1InvoicesData, GetCrmV1InvoicesErrors, GetCrmV1InvoicesResponses, GetCrmV1MeData, GetCrmV1MeErrors, GetCrmV1MembersData, GetCrmV1MembersErrors, GetCrmV1MembersResponses, GetCrmV1MeResponses, GetCrmV1PipelinesByIdBoardData, GetCrmV1PipelinesByIdBoardErrors, GetCrmV1PipelinesByIdBoardResponses, GetCrmV1PipelinesByIdData, GetCrmV1PipelinesByIdErrors, GetCrmV1PipelinesByIdResponses, GetCrmV1PipelinesData, GetCrmV1PipelinesErrors, GetCrmV1PipelinesResponses, GetCrmV1SearchData, GetCrmV1SearchErrors, GetCrmV1SearchResponses, GetCrmV1VnBanksData, GetCrmV1VnBanksErrors, GetCrmV1VnBanksResponses, GetCrmV1VnReceivingAccountsData, GetCrmV1VnReceivingAccountsErrors, GetCrmV1VnReceivingAccountsResponses, GetCrmV1VnSettingsData, GetCrmV1VnSettingsErrors, GetCrmV1VnSettingsResponses, GetCrmV1VnVietqrByIdQrPngData, GetCrmV1VnVietqrByIdQrPngResponses, GetCrmV1VnVietqrByIdQrSvgData, GetCrmV1VnVietqrByIdQrSvgResponses, GetCrmV1WebhooksByIdData, GetCrmV1WebhooksByIdDeliveriesByDeliveryIdData, GetCrmV1WebhooksByIdDeliveriesByDeliveryIdErrors, GetCrmV1WebhooksByIdDeliveriesByDeliveryIdResponses, GetCrmV1WebhooksByIdDeliveriesData, GetCrmV1WebhooksByIdDeliveriesErrors, GetCrmV1WebhooksByIdDeliveriesResponses, GetCrmV1WebhooksByIdErrors, GetCrmV1WebhooksByIdResponses, GetCrmV1WebhooksData, GetCrmV1WebhooksErrors, GetCrmV1WebhooksResponses, GetCrmV1WorkspaceData, GetCrmV1WorkspaceErrors, GetCrmV1WorkspaceResponses, PatchCrmV1AccountsByIdData, PatchCrmV1AccountsByIdErrors, PatchCrmV1AccountsByIdResponses, PatchCrmV1ContactsByIdData, PatchCrmV1ContactsByIdErrors, PatchCrmV1ContactsByIdResponses, PatchCrmV1DealsByIdData, PatchCrmV1DealsByIdErrors, PatchCrmV1DealsByIdResponses, PatchCrmV1ExchangeRatesByIdData, PatchCrmV1ExchangeRatesByIdErrors, PatchCrmV1ExchangeRatesByIdResponses, PatchCrmV1MembersByUserIdData, PatchCrmV1MembersByUserIdErrors, PatchCrmV1MembersByUserIdResponses, PatchCrmV1PipelinesByIdData, PatchCrmV1PipelinesByIdErrors, PatchCrmV1PipelinesByIdResponses, PatchCrmV1PipelinesByIdStagesByStageIdData, PatchCrmV1PipelinesByIdStagesByStageIdErrors, PatchCrmV1PipelinesByIdStagesByStageIdResponses, PatchCrmV1VnReceivingAccountsByIdData, PatchCrmV1VnReceivingAccountsByIdErrors, PatchCrmV1VnReceivingAccountsByIdResponses, PatchCrmV1VnSettingsData, PatchCrmV1VnSettingsErrors, PatchCrmV1VnSettingsResponses, PatchCrmV1WebhooksByIdData, PatchCrmV1WebhooksByIdErrors, PatchCrmV1WebhooksByIdResponses, PatchCrmV1WorkspaceData, PatchCrmV1WorkspaceErrors, PatchCrmV1WorkspaceResponses, PostCrmV1AccountsByIdRestoreData, PostCrmV1AccountsByIdRestoreErrors, PostCrmV1AccountsByIdRestoreResponses, PostCrmV1AccountsByIdTrackedDomainsData, PostCrmV1AccountsByIdTrackedDomainsErrors, PostCrmV1AccountsByIdTrackedDomainsResponses, PostCrmV1AccountsByIdValidateMstData, PostCrmV1AccountsByIdValidateMstErrors, PostCrmV1AccountsByIdValidateMstResponses, PostCrmV1AccountsData, PostCrmV1AccountsErrors, PostCrmV1AccountsResponses, PostCrmV1ActivitiesByIdCompleteData, PostCrmV1ActivitiesByIdCompleteErrors, PostCrmV1ActivitiesByIdCompleteResponses, PostCrmV1ActivitiesData, PostCrmV1ActivitiesErrors, PostCrmV1ActivitiesResponses, PostCrmV1ApiKeysData, PostCrmV1ApiKeysErrors, PostCrmV1ApiKeysResponses, PostCrmV1AuthLoginData, PostCrmV1AuthLoginErrors, PostCrmV1AuthLoginResponses, PostCrmV1AuthLogoutData, PostCrmV1AuthLogoutErrors, PostCrmV1AuthLogoutResponses, PostCrmV1AuthRefreshData, PostCrmV1AuthRefreshErrors, PostCrmV1AuthRefreshResponses, PostCrmV1AuthSignupData, PostCrmV1AuthSignupErrors, PostCrmV1AuthSignupResponses, PostCrmV1AuthSwitchData, PostCrmV1AuthSwitchErrors, PostCrmV1AuthSwitchResponses, PostCrmV1ContactsByIdClaimData, PostCrmV1ContactsByIdClaimErrors, PostCrmV1ContactsByIdClaimResponses, PostCrmV1ContactsByIdMergeData, PostCrmV1ContactsByIdMergeErrors, PostCrmV1ContactsByIdMergeResponses, PostCrmV1ContactsByIdReleaseData, PostCrmV1ContactsByIdReleaseErrors, PostCrmV1ContactsByIdReleaseResponses, PostCrmV1ContactsByIdRestoreData, PostCrmV1ContactsByIdRestoreErrors, PostCrmV1ContactsByIdRestoreResponses, PostCrmV1ContactsData, PostCrmV1ContactsErrors, PostCrmV1ContactsResponses, PostCrmV1DealsByIdCloseData, PostCrmV1DealsByIdCloseErrors, PostCrmV1DealsByIdCloseResponses, PostCrmV1DealsByIdFlowRetryData, PostCrmV1DealsByIdFlowRetryErrors, PostCrmV1DealsByIdFlowRetryResponses, PostCrmV1DealsByIdInvoiceData, PostCrmV1DealsByIdInvoiceErrors, PostCrmV1DealsByIdInvoiceResponses, PostCrmV1DealsByIdMoveData, PostCrmV1DealsByIdMoveErrors, PostCrmV1DealsByIdMoveResponses, PostCrmV1DealsByIdRestoreData, PostCrmV1DealsByIdRestoreErrors, PostCrmV1DealsByIdRestoreResponses, PostCrmV1DealsByIdVietqrData, PostCrmV1DealsByIdVietqrErrors, PostCrmV1DealsByIdVietqrResponses, PostCrmV1DealsData, PostCrmV1DealsErrors, PostCrmV1DealsResponses, PostCrmV1ExchangeRatesData, PostCrmV1ExchangeRatesErrors, PostCrmV1ExchangeRatesResponses, PostCrmV1InboundCalendarData, PostCrmV1InboundCalendarErrors, PostCrmV1InboundCalendarResponses, PostCrmV1InboundChatData, PostCrmV1InboundChatErrors, PostCrmV1InboundChatResponses, PostCrmV1InboundEmailData, PostCrmV1InboundEmailErrors, PostCrmV1InboundEmailResponses, PostCrmV1InvitationsAcceptData, PostCrmV1InvitationsAcceptErrors, PostCrmV1InvitationsAcceptResponses, PostCrmV1InvitationsData, PostCrmV1InvitationsErrors, PostCrmV1InvitationsResponses, PostCrmV1InvoicesByIdAdjustData, PostCrmV1InvoicesByIdAdjustErrors, PostCrmV1InvoicesByIdAdjustResponses, PostCrmV1InvoicesByIdReplaceData, PostCrmV1InvoicesByIdReplaceErrors, PostCrmV1InvoicesByIdReplaceResponses, PostCrmV1PipelinesByIdStagesData, PostCrmV1PipelinesByIdStagesErrors, PostCrmV1PipelinesByIdStagesReorderData, PostCrmV1PipelinesByIdStagesReorderErrors, PostCrmV1PipelinesByIdStagesReorderResponses, PostCrmV1PipelinesByIdStagesResponses, PostCrmV1PipelinesData, PostCrmV1PipelinesErrors, PostCrmV1PipelinesResponses, PostCrmV1VnAddressParseData, PostCrmV1VnAddressParseErrors, PostCrmV1VnAddressParseResponses, PostCrmV1VnMstValidateData, PostCrmV1VnMstValidateErrors, PostCrmV1VnMstValidateResponses, PostCrmV1VnReceivingAccountsByIdConfirmData, PostCrmV1VnReceivingAccountsByIdConfirmErrors, PostCrmV1VnReceivingAccountsByIdConfirmResponses, PostCrmV1VnReceivingAccountsData, PostCrmV1VnReceivingAccountsErrors, PostCrmV1VnReceivingAccountsResponses, PostCrmV1VnSalutationData, PostCrmV1VnSalutationErrors, PostCrmV1VnSalutationResponses, PostCrmV1VnVietqrDecodeData, PostCrmV1VnVietqrDecodeErrors, PostCrmV1VnVietqrDecodeResponses, PostCrmV1VnVietqrEncodeData, PostCrmV1VnVietqrEncodeErrors, PostCrmV1VnVietqrEncodeResponses, PostCrmV1WebhooksByIdDeliveriesByDeliveryIdRedeliverData, PostCrmV1WebhooksByIdDeliveriesByDeliveryIdRedeliverErrors, PostCrmV1WebhooksByIdDeliveriesByDeliveryIdRedeliverResponses, PostCrmV1WebhooksByIdRotateSecretData, PostCrmV1WebhooksByIdRotateSecretErrors, PostCrmV1WebhooksByIdRotateSecretResponses, PostCrmV1WebhooksByIdTestData, PostCrmV1WebhooksByIdTestErrors, PostCrmV1WebhooksByIdTestResponses, PostCrmV1WebhooksData, PostCrmV1WebhooksErrors, PostCrmV1WebhooksResponses, PostCrmV1WorkspacesData, PostCrmV1WorkspacesErrors, PostCrmV1WorkspacesResponses, PutCrmV1DealsByIdLineItemsData, PutCrmV1DealsByIdLineItemsErrors, PutCrmV1DealsByIdLineItemsResponses, PutCrmV1InboundSettingsData, PutCrmV1InboundSettingsErrors, PutCrmV1InboundSettingsResponses, PutCrmV1PipelinesByIdTransitionsData, PutCrmV1PipelinesByIdTransitionsErrors, PutCrmV1PipelinesByIdTransitionsResponses, PutCrmV1VnBanksByBinData, PutCrmV1VnBanksByBinErrors, PutCrmV1VnBanksByBinResponses } from './types.gen.js';
+import type { DeleteCrmV1AccountsByIdData, DeleteCrmV1AccountsByIdErrors, DeleteCrmV1AccountsByIdResponses, DeleteCrmV1AccountsByIdTrackedDomainsByDomainIdData, DeleteCrmV1AccountsByIdTrackedDomainsByDomainIdErrors, DeleteCrmV1AccountsByIdTrackedDomainsByDomainIdResponses, DeleteCrmV1ApiKeysByIdData, DeleteCrmV1ApiKeysByIdErrors, DeleteCrmV1ApiKeysByIdResponses, DeleteCrmV1ContactsByIdData, DeleteCrmV1ContactsByIdErrors, DeleteCrmV1ContactsByIdResponses, DeleteCrmV1DealsByIdData, DeleteCrmV1DealsByIdErrors, DeleteCrmV1DealsByIdResponses, DeleteCrmV1ExchangeRatesByIdData, DeleteCrmV1ExchangeRatesByIdErrors, DeleteCrmV1ExchangeRatesByIdResponses, DeleteCrmV1InvitationsByIdData, DeleteCrmV1InvitationsByIdErrors, DeleteCrmV1InvitationsByIdResponses, DeleteCrmV1LeadsByIdData, DeleteCrmV1LeadsByIdErrors, DeleteCrmV1LeadsByIdResponses, DeleteCrmV1PipelinesByIdData, DeleteCrmV1PipelinesByIdErrors, DeleteCrmV1PipelinesByIdResponses, DeleteCrmV1PipelinesByIdStagesByStageIdData, DeleteCrmV1PipelinesByIdStagesByStageIdErrors, DeleteCrmV1PipelinesByIdStagesByStageIdResponses, DeleteCrmV1VnBanksByBinData, DeleteCrmV1VnBanksByBinErrors, DeleteCrmV1VnBanksByBinResponses, DeleteCrmV1VnReceivingAccountsByIdData, DeleteCrmV1VnReceivingAccountsByIdErrors, DeleteCrmV1VnReceivingAccountsByIdResponses, DeleteCrmV1WebhooksByIdData, DeleteCrmV1WebhooksByIdErrors, DeleteCrmV1WebhooksByIdResponses, DeleteCrmV1WorkflowsByIdData, DeleteCrmV1WorkflowsByIdErrors, DeleteCrmV1WorkflowsByIdResponses, GetCrmV1AccountsByIdData, GetCrmV1AccountsByIdErrors, GetCrmV1AccountsByIdResponses, GetCrmV1AccountsByIdTimelineData, GetCrmV1AccountsByIdTimelineErrors, GetCrmV1AccountsByIdTimelineResponses, GetCrmV1AccountsByIdTrackedDomainsData, GetCrmV1AccountsByIdTrackedDomainsErrors, GetCrmV1AccountsByIdTrackedDomainsResponses, GetCrmV1AccountsData, GetCrmV1AccountsErrors, GetCrmV1AccountsResponses, GetCrmV1ActivitiesByIdData, GetCrmV1ActivitiesByIdErrors, GetCrmV1ActivitiesByIdResponses, GetCrmV1ActivitiesData, GetCrmV1ActivitiesErrors, GetCrmV1ActivitiesResponses, GetCrmV1ApiKeysData, GetCrmV1ApiKeysErrors, GetCrmV1ApiKeysResponses, GetCrmV1AuditData, GetCrmV1AuditErrors, GetCrmV1AuditResponses, GetCrmV1AuditVerifyData, GetCrmV1AuditVerifyErrors, GetCrmV1AuditVerifyResponses, GetCrmV1ContactsByIdData, GetCrmV1ContactsByIdErrors, GetCrmV1ContactsByIdResponses, GetCrmV1ContactsByIdTimelineData, GetCrmV1ContactsByIdTimelineErrors, GetCrmV1ContactsByIdTimelineResponses, GetCrmV1ContactsData, GetCrmV1ContactsErrors, GetCrmV1ContactsResponses, GetCrmV1DashboardData, GetCrmV1DashboardErrors, GetCrmV1DashboardResponses, GetCrmV1DealsByIdData, GetCrmV1DealsByIdErrors, GetCrmV1DealsByIdFlowData, GetCrmV1DealsByIdFlowErrors, GetCrmV1DealsByIdFlowResponses, GetCrmV1DealsByIdLineItemsData, GetCrmV1DealsByIdLineItemsErrors, GetCrmV1DealsByIdLineItemsResponses, GetCrmV1DealsByIdResponses, GetCrmV1DealsByIdStageHistoryData, GetCrmV1DealsByIdStageHistoryErrors, GetCrmV1DealsByIdStageHistoryResponses, GetCrmV1DealsByIdTimelineData, GetCrmV1DealsByIdTimelineErrors, GetCrmV1DealsByIdTimelineResponses, GetCrmV1DealsByIdVietqrData, GetCrmV1DealsByIdVietqrErrors, GetCrmV1DealsByIdVietqrResponses, GetCrmV1DealsData, GetCrmV1DealsErrors, GetCrmV1DealsResponses, GetCrmV1ExchangeRatesByIdData, GetCrmV1ExchangeRatesByIdErrors, GetCrmV1ExchangeRatesByIdResponses, GetCrmV1ExchangeRatesConvertData, GetCrmV1ExchangeRatesConvertErrors, GetCrmV1ExchangeRatesConvertResponses, GetCrmV1ExchangeRatesData, GetCrmV1ExchangeRatesErrors, GetCrmV1ExchangeRatesResponses, GetCrmV1InboundItemsData, GetCrmV1InboundItemsErrors, GetCrmV1InboundItemsResponses, GetCrmV1InboundReconciliationData, GetCrmV1InboundReconciliationErrors, GetCrmV1InboundReconciliationResponses, GetCrmV1InboundSettingsData, GetCrmV1InboundSettingsErrors, GetCrmV1InboundSettingsResponses, GetCrmV1InboundTrackedDomainsData, GetCrmV1InboundTrackedDomainsErrors, GetCrmV1InboundTrackedDomainsResponses, GetCrmV1InvitationsData, GetCrmV1InvitationsErrors, GetCrmV1InvitationsResponses, GetCrmV1InvoicesByIdData, GetCrmV1InvoicesByIdErrors, GetCrmV1InvoicesByIdHtmlData, GetCrmV1InvoicesByIdHtmlResponses, GetCrmV1InvoicesByIdResponses, GetCrmV1InvoicesByIdXmlData, GetCrmV1InvoicesByIdXmlResponses, GetCrmV1InvoicesData, GetCrmV1InvoicesErrors, GetCrmV1InvoicesResponses, GetCrmV1LeadsByIdData, GetCrmV1LeadsByIdErrors, GetCrmV1LeadsByIdResponses, GetCrmV1LeadsData, GetCrmV1LeadsErrors, GetCrmV1LeadsResponses, GetCrmV1MeData, GetCrmV1MeErrors, GetCrmV1MembersData, GetCrmV1MembersErrors, GetCrmV1MembersResponses, GetCrmV1MeResponses, GetCrmV1PipelinesByIdBoardData, GetCrmV1PipelinesByIdBoardErrors, GetCrmV1PipelinesByIdBoardResponses, GetCrmV1PipelinesByIdData, GetCrmV1PipelinesByIdErrors, GetCrmV1PipelinesByIdResponses, GetCrmV1PipelinesData, GetCrmV1PipelinesErrors, GetCrmV1PipelinesResponses, GetCrmV1SearchData, GetCrmV1SearchErrors, GetCrmV1SearchResponses, GetCrmV1TagsData, GetCrmV1TagsErrors, GetCrmV1TagsResponses, GetCrmV1VnBanksData, GetCrmV1VnBanksErrors, GetCrmV1VnBanksResponses, GetCrmV1VnReceivingAccountsData, GetCrmV1VnReceivingAccountsErrors, GetCrmV1VnReceivingAccountsResponses, GetCrmV1VnSettingsData, GetCrmV1VnSettingsErrors, GetCrmV1VnSettingsResponses, GetCrmV1VnVietqrByIdQrPngData, GetCrmV1VnVietqrByIdQrPngResponses, GetCrmV1VnVietqrByIdQrSvgData, GetCrmV1VnVietqrByIdQrSvgResponses, GetCrmV1WebhooksByIdData, GetCrmV1WebhooksByIdDeliveriesByDeliveryIdData, GetCrmV1WebhooksByIdDeliveriesByDeliveryIdErrors, GetCrmV1WebhooksByIdDeliveriesByDeliveryIdResponses, GetCrmV1WebhooksByIdDeliveriesData, GetCrmV1WebhooksByIdDeliveriesErrors, GetCrmV1WebhooksByIdDeliveriesResponses, GetCrmV1WebhooksByIdErrors, GetCrmV1WebhooksByIdResponses, GetCrmV1WebhooksData, GetCrmV1WebhooksErrors, GetCrmV1WebhooksResponses, GetCrmV1WorkflowsByIdData, GetCrmV1WorkflowsByIdErrors, GetCrmV1WorkflowsByIdResponses, GetCrmV1WorkflowsByIdRunsData, GetCrmV1WorkflowsByIdRunsErrors, GetCrmV1WorkflowsByIdRunsResponses, GetCrmV1WorkflowsCatalogueData, GetCrmV1WorkflowsCatalogueErrors, GetCrmV1WorkflowsCatalogueResponses, GetCrmV1WorkflowsData, GetCrmV1WorkflowsErrors, GetCrmV1WorkflowsResponses, GetCrmV1WorkspaceData, GetCrmV1WorkspaceErrors, GetCrmV1WorkspaceResponses, PatchCrmV1AccountsByIdData, PatchCrmV1AccountsByIdErrors, PatchCrmV1AccountsByIdResponses, PatchCrmV1ContactsByIdData, PatchCrmV1ContactsByIdErrors, PatchCrmV1ContactsByIdResponses, PatchCrmV1DealsByIdData, PatchCrmV1DealsByIdErrors, PatchCrmV1DealsByIdResponses, PatchCrmV1ExchangeRatesByIdData, PatchCrmV1ExchangeRatesByIdErrors, PatchCrmV1ExchangeRatesByIdResponses, PatchCrmV1LeadsByIdData, PatchCrmV1LeadsByIdErrors, PatchCrmV1LeadsByIdResponses, PatchCrmV1MembersByUserIdData, PatchCrmV1MembersByUserIdErrors, PatchCrmV1MembersByUserIdResponses, PatchCrmV1PipelinesByIdData, PatchCrmV1PipelinesByIdErrors, PatchCrmV1PipelinesByIdResponses, PatchCrmV1PipelinesByIdStagesByStageIdData, PatchCrmV1PipelinesByIdStagesByStageIdErrors, PatchCrmV1PipelinesByIdStagesByStageIdResponses, PatchCrmV1VnReceivingAccountsByIdData, PatchCrmV1VnReceivingAccountsByIdErrors, PatchCrmV1VnReceivingAccountsByIdResponses, PatchCrmV1VnSettingsData, PatchCrmV1VnSettingsErrors, PatchCrmV1VnSettingsResponses, PatchCrmV1WebhooksByIdData, PatchCrmV1WebhooksByIdErrors, PatchCrmV1WebhooksByIdResponses, PatchCrmV1WorkflowsByIdData, PatchCrmV1WorkflowsByIdErrors, PatchCrmV1WorkflowsByIdResponses, PatchCrmV1WorkspaceData, PatchCrmV1WorkspaceErrors, PatchCrmV1WorkspaceResponses, PostCrmV1AccountsBulkTagsData, PostCrmV1AccountsBulkTagsErrors, PostCrmV1AccountsBulkTagsResponses, PostCrmV1AccountsByIdRestoreData, PostCrmV1AccountsByIdRestoreErrors, PostCrmV1AccountsByIdRestoreResponses, PostCrmV1AccountsByIdTrackedDomainsData, PostCrmV1AccountsByIdTrackedDomainsErrors, PostCrmV1AccountsByIdTrackedDomainsResponses, PostCrmV1AccountsByIdValidateMstData, PostCrmV1AccountsByIdValidateMstErrors, PostCrmV1AccountsByIdValidateMstResponses, PostCrmV1AccountsData, PostCrmV1AccountsErrors, PostCrmV1AccountsResponses, PostCrmV1ActivitiesByIdCompleteData, PostCrmV1ActivitiesByIdCompleteErrors, PostCrmV1ActivitiesByIdCompleteResponses, PostCrmV1ActivitiesData, PostCrmV1ActivitiesErrors, PostCrmV1ActivitiesResponses, PostCrmV1ApiKeysData, PostCrmV1ApiKeysErrors, PostCrmV1ApiKeysResponses, PostCrmV1AuthLoginData, PostCrmV1AuthLoginErrors, PostCrmV1AuthLoginResponses, PostCrmV1AuthLogoutData, PostCrmV1AuthLogoutErrors, PostCrmV1AuthLogoutResponses, PostCrmV1AuthRefreshData, PostCrmV1AuthRefreshErrors, PostCrmV1AuthRefreshResponses, PostCrmV1AuthSignupData, PostCrmV1AuthSignupErrors, PostCrmV1AuthSignupResponses, PostCrmV1AuthSwitchData, PostCrmV1AuthSwitchErrors, PostCrmV1AuthSwitchResponses, PostCrmV1ContactsBulkTagsData, PostCrmV1ContactsBulkTagsErrors, PostCrmV1ContactsBulkTagsResponses, PostCrmV1ContactsByIdClaimData, PostCrmV1ContactsByIdClaimErrors, PostCrmV1ContactsByIdClaimResponses, PostCrmV1ContactsByIdMergeData, PostCrmV1ContactsByIdMergeErrors, PostCrmV1ContactsByIdMergeResponses, PostCrmV1ContactsByIdReleaseData, PostCrmV1ContactsByIdReleaseErrors, PostCrmV1ContactsByIdReleaseResponses, PostCrmV1ContactsByIdRestoreData, PostCrmV1ContactsByIdRestoreErrors, PostCrmV1ContactsByIdRestoreResponses, PostCrmV1ContactsData, PostCrmV1ContactsErrors, PostCrmV1ContactsResponses, PostCrmV1DealsByIdCloseData, PostCrmV1DealsByIdCloseErrors, PostCrmV1DealsByIdCloseResponses, PostCrmV1DealsByIdFlowRetryData, PostCrmV1DealsByIdFlowRetryErrors, PostCrmV1DealsByIdFlowRetryResponses, PostCrmV1DealsByIdInvoiceData, PostCrmV1DealsByIdInvoiceErrors, PostCrmV1DealsByIdInvoiceResponses, PostCrmV1DealsByIdMoveData, PostCrmV1DealsByIdMoveErrors, PostCrmV1DealsByIdMoveResponses, PostCrmV1DealsByIdRestoreData, PostCrmV1DealsByIdRestoreErrors, PostCrmV1DealsByIdRestoreResponses, PostCrmV1DealsByIdVietqrData, PostCrmV1DealsByIdVietqrErrors, PostCrmV1DealsByIdVietqrResponses, PostCrmV1DealsData, PostCrmV1DealsErrors, PostCrmV1DealsResponses, PostCrmV1ExchangeRatesData, PostCrmV1ExchangeRatesErrors, PostCrmV1ExchangeRatesResponses, PostCrmV1InboundCalendarData, PostCrmV1InboundCalendarErrors, PostCrmV1InboundCalendarResponses, PostCrmV1InboundChatData, PostCrmV1InboundChatErrors, PostCrmV1InboundChatResponses, PostCrmV1InboundEmailData, PostCrmV1InboundEmailErrors, PostCrmV1InboundEmailResponses, PostCrmV1InvitationsAcceptData, PostCrmV1InvitationsAcceptErrors, PostCrmV1InvitationsAcceptResponses, PostCrmV1InvitationsData, PostCrmV1InvitationsErrors, PostCrmV1InvitationsResponses, PostCrmV1InvoicesByIdAdjustData, PostCrmV1InvoicesByIdAdjustErrors, PostCrmV1InvoicesByIdAdjustResponses, PostCrmV1InvoicesByIdReplaceData, PostCrmV1InvoicesByIdReplaceErrors, PostCrmV1InvoicesByIdReplaceResponses, PostCrmV1LeadsByIdConvertData, PostCrmV1LeadsByIdConvertErrors, PostCrmV1LeadsByIdConvertResponses, PostCrmV1LeadsByIdDisqualifyData, PostCrmV1LeadsByIdDisqualifyErrors, PostCrmV1LeadsByIdDisqualifyResponses, PostCrmV1LeadsByIdQualifyData, PostCrmV1LeadsByIdQualifyErrors, PostCrmV1LeadsByIdQualifyResponses, PostCrmV1LeadsByIdRestoreData, PostCrmV1LeadsByIdRestoreErrors, PostCrmV1LeadsByIdRestoreResponses, PostCrmV1LeadsData, PostCrmV1LeadsErrors, PostCrmV1LeadsResponses, PostCrmV1PipelinesByIdStagesData, PostCrmV1PipelinesByIdStagesErrors, PostCrmV1PipelinesByIdStagesReorderData, PostCrmV1PipelinesByIdStagesReorderErrors, PostCrmV1PipelinesByIdStagesReorderResponses, PostCrmV1PipelinesByIdStagesResponses, PostCrmV1PipelinesData, PostCrmV1PipelinesErrors, PostCrmV1PipelinesResponses, PostCrmV1VnAddressParseData, PostCrmV1VnAddressParseErrors, PostCrmV1VnAddressParseResponses, PostCrmV1VnMstValidateData, PostCrmV1VnMstValidateErrors, PostCrmV1VnMstValidateResponses, PostCrmV1VnReceivingAccountsByIdConfirmData, PostCrmV1VnReceivingAccountsByIdConfirmErrors, PostCrmV1VnReceivingAccountsByIdConfirmResponses, PostCrmV1VnReceivingAccountsData, PostCrmV1VnReceivingAccountsErrors, PostCrmV1VnReceivingAccountsResponses, PostCrmV1VnSalutationData, PostCrmV1VnSalutationErrors, PostCrmV1VnSalutationResponses, PostCrmV1VnVietqrDecodeData, PostCrmV1VnVietqrDecodeErrors, PostCrmV1VnVietqrDecodeResponses, PostCrmV1VnVietqrEncodeData, PostCrmV1VnVietqrEncodeErrors, PostCrmV1VnVietqrEncodeResponses, PostCrmV1WebhooksByIdDeliveriesByDeliveryIdRedeliverData, PostCrmV1WebhooksByIdDeliveriesByDeliveryIdRedeliverErrors, PostCrmV1WebhooksByIdDeliveriesByDeliveryIdRedeliverResponses, PostCrmV1WebhooksByIdRotateSecretData, PostCrmV1WebhooksByIdRotateSecretErrors, PostCrmV1WebhooksByIdRotateSecretResponses, PostCrmV1WebhooksByIdTestData, PostCrmV1WebhooksByIdTestErrors, PostCrmV1WebhooksByIdTestResponses, PostCrmV1WebhooksData, PostCrmV1WebhooksErrors, PostCrmV1WebhooksResponses, PostCrmV1WorkflowsData, PostCrmV1WorkflowsErrors, PostCrmV1WorkflowsResponses, PostCrmV1WorkspacesData, PostCrmV1WorkspacesErrors, PostCrmV1WorkspacesResponses, PutCrmV1DealsByIdLineItemsData, PutCrmV1DealsByIdLineItemsErrors, PutCrmV1DealsByIdLineItemsResponses, PutCrmV1InboundSettingsData, PutCrmV1InboundSettingsErrors, PutCrmV1InboundSettingsResponses, PutCrmV1PipelinesByIdTransitionsData, PutCrmV1PipelinesByIdTransitionsErrors, PutCrmV1PipelinesByIdTransitionsResponses, PutCrmV1VnBanksByBinData, PutCrmV1VnBanksByBinErrors, PutCrmV1VnBanksByBinResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -414,6 +414,47 @@ export const postCrmV1ContactsByIdRelease = <ThrowOnError extends boolean = fals
 });
 
 /**
+ * Add or remove tags on many accounts
+ *
+ * Adds `add` and removes `remove` (normalized like `tags`: trimmed, NFC, deduplicated) on up to 500 records in one transaction. Each record is checked like a single update: one you may not change, or that does not exist in this workspace, is listed in `failed` with its code while the others are changed. Records that already had (or lacked) the tags are listed with `changed: false` and are not rewritten. Each changed record gets an audit entry and an `*.updated` event naming `tags`.
+ */
+export const postCrmV1AccountsBulkTags = <ThrowOnError extends boolean = false>(options: Options<PostCrmV1AccountsBulkTagsData, ThrowOnError>) => (options.client ?? client).post<PostCrmV1AccountsBulkTagsResponses, PostCrmV1AccountsBulkTagsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/accounts/bulk/tags',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Add or remove tags on many contacts
+ *
+ * Adds `add` and removes `remove` (normalized like `tags`: trimmed, NFC, deduplicated) on up to 500 records in one transaction. Each record is checked like a single update: one you may not change, or that does not exist in this workspace, is listed in `failed` with its code while the others are changed. Records that already had (or lacked) the tags are listed with `changed: false` and are not rewritten. Each changed record gets an audit entry and an `*.updated` event naming `tags`.
+ */
+export const postCrmV1ContactsBulkTags = <ThrowOnError extends boolean = false>(options: Options<PostCrmV1ContactsBulkTagsData, ThrowOnError>) => (options.client ?? client).post<PostCrmV1ContactsBulkTagsResponses, PostCrmV1ContactsBulkTagsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/contacts/bulk/tags',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Most used tags (autocompletion)
+ *
+ * The workspace's tags on live accounts, contacts or deals, most used first, optionally those starting with `q` (case and diacritics ignored). Deal tags count only deals you may see.
+ */
+export const getCrmV1Tags = <ThrowOnError extends boolean = false>(options: Options<GetCrmV1TagsData, ThrowOnError>) => (options.client ?? client).get<GetCrmV1TagsResponses, GetCrmV1TagsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/tags',
+    ...options
+});
+
+/**
  * List pipelines
  *
  * Every live pipeline of the workspace with its stages (board order) and allowed moves.
@@ -663,6 +704,119 @@ export const getCrmV1PipelinesByIdBoard = <ThrowOnError extends boolean = false>
     security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
     url: '/crm/v1/pipelines/{id}/board',
     ...options
+});
+
+/**
+ * List and search leads
+ *
+ * Cursor-paginated, newest first by default. Filters: status, source, owner_id (me, none or an id), score_min/score_max; `q` is a diacritic-insensitive substring of name, company and email.
+ */
+export const getCrmV1Leads = <ThrowOnError extends boolean = false>(options?: Options<GetCrmV1LeadsData, ThrowOnError>) => (options?.client ?? client).get<GetCrmV1LeadsResponses, GetCrmV1LeadsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/leads',
+    ...options
+});
+
+/**
+ * Create a lead
+ *
+ * Email is lower-cased, the phone stored as E.164 (raw kept), a Vietnamese MST checked (422 with its code when the digits are wrong). `score` needs crm.lead.score.
+ */
+export const postCrmV1Leads = <ThrowOnError extends boolean = false>(options: Options<PostCrmV1LeadsData, ThrowOnError>) => (options.client ?? client).post<PostCrmV1LeadsResponses, PostCrmV1LeadsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/leads',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a lead (soft; restorable)
+ */
+export const deleteCrmV1LeadsById = <ThrowOnError extends boolean = false>(options: Options<DeleteCrmV1LeadsByIdData, ThrowOnError>) => (options.client ?? client).delete<DeleteCrmV1LeadsByIdResponses, DeleteCrmV1LeadsByIdErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/leads/{id}',
+    ...options
+});
+
+/**
+ * Get a lead
+ */
+export const getCrmV1LeadsById = <ThrowOnError extends boolean = false>(options: Options<GetCrmV1LeadsByIdData, ThrowOnError>) => (options.client ?? client).get<GetCrmV1LeadsByIdResponses, GetCrmV1LeadsByIdErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/leads/{id}',
+    ...options
+});
+
+/**
+ * Update a lead
+ *
+ * Send If-Match with the ETag you read (or `version` in the body); a stale one gets 412. `status` may be new or contacted (reopening a qualified or disqualified lead); a converted lead is 409 `lead_status_invalid`.
+ */
+export const patchCrmV1LeadsById = <ThrowOnError extends boolean = false>(options: Options<PatchCrmV1LeadsByIdData, ThrowOnError>) => (options.client ?? client).patch<PatchCrmV1LeadsByIdResponses, PatchCrmV1LeadsByIdErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/leads/{id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Restore a deleted lead
+ */
+export const postCrmV1LeadsByIdRestore = <ThrowOnError extends boolean = false>(options: Options<PostCrmV1LeadsByIdRestoreData, ThrowOnError>) => (options.client ?? client).post<PostCrmV1LeadsByIdRestoreResponses, PostCrmV1LeadsByIdRestoreErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/leads/{id}/restore',
+    ...options
+});
+
+/**
+ * Qualify a lead
+ *
+ * new or contacted → qualified (a qualified lead answers 200 unchanged); disqualified or converted → 409 `lead_status_invalid`.
+ */
+export const postCrmV1LeadsByIdQualify = <ThrowOnError extends boolean = false>(options: Options<PostCrmV1LeadsByIdQualifyData, ThrowOnError>) => (options.client ?? client).post<PostCrmV1LeadsByIdQualifyResponses, PostCrmV1LeadsByIdQualifyErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/leads/{id}/qualify',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Disqualify a lead with a reason
+ *
+ * new, contacted or qualified → disqualified; others → 409 `lead_status_invalid`.
+ */
+export const postCrmV1LeadsByIdDisqualify = <ThrowOnError extends boolean = false>(options: Options<PostCrmV1LeadsByIdDisqualifyData, ThrowOnError>) => (options.client ?? client).post<PostCrmV1LeadsByIdDisqualifyResponses, PostCrmV1LeadsByIdDisqualifyErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/leads/{id}/disqualify',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Convert a lead into an account, a contact and optionally a deal
+ *
+ * One transaction: links `account_id` or creates the account from the company (name, MST, country); links `contact_id` or creates the account's primary contact from the person, email and phone; with `deal`, creates a deal (default pipeline; amount and currency default to the lead's estimate) with that contact as primary. All or nothing. The lead becomes `converted`.
+ */
+export const postCrmV1LeadsByIdConvert = <ThrowOnError extends boolean = false>(options: Options<PostCrmV1LeadsByIdConvertData, ThrowOnError>) => (options.client ?? client).post<PostCrmV1LeadsByIdConvertResponses, PostCrmV1LeadsByIdConvertErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/leads/{id}/convert',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**
@@ -969,6 +1123,89 @@ export const getCrmV1WebhooksByIdDeliveriesByDeliveryId = <ThrowOnError extends 
 export const postCrmV1WebhooksByIdDeliveriesByDeliveryIdRedeliver = <ThrowOnError extends boolean = false>(options: Options<PostCrmV1WebhooksByIdDeliveriesByDeliveryIdRedeliverData, ThrowOnError>) => (options.client ?? client).post<PostCrmV1WebhooksByIdDeliveriesByDeliveryIdRedeliverResponses, PostCrmV1WebhooksByIdDeliveriesByDeliveryIdRedeliverErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
     url: '/crm/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver',
+    ...options
+});
+
+/**
+ * Workflow catalogue
+ *
+ * The triggers (event types) with the payload fields their conditions and `{{placeholders}}` may read, the condition operators, and the actions with their inputs.
+ */
+export const getCrmV1WorkflowsCatalogue = <ThrowOnError extends boolean = false>(options?: Options<GetCrmV1WorkflowsCatalogueData, ThrowOnError>) => (options?.client ?? client).get<GetCrmV1WorkflowsCatalogueResponses, GetCrmV1WorkflowsCatalogueErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/workflows/catalogue',
+    ...options
+});
+
+/**
+ * List workflows
+ *
+ * Newest first, cursor-paginated, each with its latest run.
+ */
+export const getCrmV1Workflows = <ThrowOnError extends boolean = false>(options?: Options<GetCrmV1WorkflowsData, ThrowOnError>) => (options?.client ?? client).get<GetCrmV1WorkflowsResponses, GetCrmV1WorkflowsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/workflows',
+    ...options
+});
+
+/**
+ * Create a workflow
+ *
+ * When an event of type `trigger` happens and every condition holds, the actions run in order as "workflow: <name>". Conditions read the event payload by dot path (`deal.amount_minor`, `change.to_stage_code`); unknown fields, placeholders or actions the trigger does not support are 422 naming the field.
+ */
+export const postCrmV1Workflows = <ThrowOnError extends boolean = false>(options: Options<PostCrmV1WorkflowsData, ThrowOnError>) => (options.client ?? client).post<PostCrmV1WorkflowsResponses, PostCrmV1WorkflowsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/workflows',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a workflow
+ *
+ * Soft delete: it stops running at once.
+ */
+export const deleteCrmV1WorkflowsById = <ThrowOnError extends boolean = false>(options: Options<DeleteCrmV1WorkflowsByIdData, ThrowOnError>) => (options.client ?? client).delete<DeleteCrmV1WorkflowsByIdResponses, DeleteCrmV1WorkflowsByIdErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/workflows/{id}',
+    ...options
+});
+
+/**
+ * Get a workflow
+ */
+export const getCrmV1WorkflowsById = <ThrowOnError extends boolean = false>(options: Options<GetCrmV1WorkflowsByIdData, ThrowOnError>) => (options.client ?? client).get<GetCrmV1WorkflowsByIdResponses, GetCrmV1WorkflowsByIdErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/workflows/{id}',
+    ...options
+});
+
+/**
+ * Change a workflow
+ *
+ * Any of name, description, enabled, trigger, conditions, actions; the resulting definition is validated as a whole. Send If-Match or `version`; stale → 412.
+ */
+export const patchCrmV1WorkflowsById = <ThrowOnError extends boolean = false>(options: Options<PatchCrmV1WorkflowsByIdData, ThrowOnError>) => (options.client ?? client).patch<PatchCrmV1WorkflowsByIdResponses, PatchCrmV1WorkflowsByIdErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/workflows/{id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * List a workflow's runs
+ *
+ * Newest first: one per event the workflow saw; `status` = running | succeeded | failed | skipped (conditions did not hold), with each action's outcome in `results`.
+ */
+export const getCrmV1WorkflowsByIdRuns = <ThrowOnError extends boolean = false>(options: Options<GetCrmV1WorkflowsByIdRunsData, ThrowOnError>) => (options.client ?? client).get<GetCrmV1WorkflowsByIdRunsResponses, GetCrmV1WorkflowsByIdRunsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/crm/v1/workflows/{id}/runs',
     ...options
 });
 
