@@ -1,9 +1,8 @@
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type { GraphQLError, GraphQLSchema } from 'graphql';
 import { createGraphQLError, createYoga, type YogaInitialContext } from 'graphql-yoga';
-import { actorOf } from '../auth/authenticate.js';
 import { toAppError } from '../http/problem.js';
 
 /**
@@ -77,10 +76,10 @@ export function toGraphqlError(error: unknown, log: FastifyBaseLogger): GraphQLE
   });
 }
 
-export function installGraphql<C extends object>(
-  app: FastifyInstance,
-  options: GraphqlRouteOptions<C>,
-): void {
+/** A Fastify handler answering GraphQL over HTTP with Yoga (the route itself is the caller's). */
+export type GraphqlHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>;
+
+export function graphqlHandler<C extends object>(options: GraphqlRouteOptions<C>): GraphqlHandler {
   const limits = { ...DEFAULT_GRAPHQL_LIMITS, ...options.limits };
   const yoga = createYoga<ServerContext, C>({
     schema: options.schema,
@@ -95,22 +94,10 @@ export function installGraphql<C extends object>(
       costLimitPlugin({ maxCost: limits.maxCost, exposeLimits: true }),
     ],
   });
-
-  app.route({
-    url: options.path,
-    method: ['GET', 'POST'],
-    // Authentication is enforced in the handler (actorOf) rather than by the route config: a GraphQL POST
-    // is a read as often as a write, and the REST idempotency layer, which asks API-key clients for an
-    // Idempotency-Key on every POST, must not apply to queries. A rejected credential is still a 401
-    // before the handler (the auth preHandler throws it for public routes too).
-    config: { auth: 'public' },
-    schema: { hide: true },
-    handler: async (request, reply) => {
-      actorOf(request);
-      const response = await yoga.handleNodeRequestAndResponse(request, reply, { req: request, reply });
-      for (const [name, value] of response.headers) reply.header(name, value);
-      reply.status(response.status);
-      return reply.send(response.body);
-    },
-  });
+  return async (request, reply) => {
+    const response = await yoga.handleNodeRequestAndResponse(request, reply, { req: request, reply });
+    for (const [name, value] of response.headers) reply.header(name, value);
+    reply.status(response.status);
+    return reply.send(response.body);
+  };
 }

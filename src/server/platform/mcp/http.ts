@@ -1,9 +1,11 @@
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { AppError } from '../errors.js';
 import { ctxOf } from '../http/context.js';
-import { createMcpServer } from './server.js';
 import type { McpTool } from './tool.js';
+
+/** The MCP SDK is loaded at the first request (Node caches the modules), not at start-up. */
+const loadSdk = () =>
+  Promise.all([import('@modelcontextprotocol/sdk/server/streamableHttp.js'), import('./server.js')]);
 
 /**
  * Streamable HTTP at `/mcp` (MCP 2025-06-18), stateless: each POST carries one JSON-RPC message and is
@@ -26,6 +28,7 @@ export function mcpHttpRoutes<P>(platform: P, tools: readonly McpTool<P>[]): Fas
       },
       async (request, reply) => {
         const ctx = ctxOf(request);
+        const [{ StreamableHTTPServerTransport }, { createMcpServer }] = await loadSdk();
         const server = createMcpServer(tools, platform, ctx, request.log);
         const transport = new StreamableHTTPServerTransport({
           sessionIdGenerator: undefined,
