@@ -20,10 +20,13 @@ import { auditRoutes } from './modules/audit/audit.routes.js';
 import { contactRoutes } from './modules/contacts/contact.routes.js';
 import { currencyRoutes } from './modules/currencies/currency.routes.js';
 import { dashboardRoutes } from './modules/dashboard/dashboard.routes.js';
+import { wireDealRealtime } from './modules/deals/deal.realtime.js';
 import { dealRoutes } from './modules/deals/deal.routes.js';
 import { inboundRoutes } from './modules/inbound/inbound.routes.js';
+import { leadRoutes } from './modules/leads/lead.routes.js';
 import { pipelineRoutes } from './modules/pipelines/pipeline.routes.js';
 import { searchRoutes } from './modules/search/search.routes.js';
+import { tagRoutes } from './modules/tags/tag.routes.js';
 import { apiKeyRoutes } from './modules/users/api-key.routes.js';
 import { createCredentialResolver } from './modules/users/user.credentials.js';
 import { userRoutes } from './modules/users/user.routes.js';
@@ -34,6 +37,8 @@ import { enqueueCloseFlow } from './modules/vietnam/won-flow.service.js';
 import { type WebhookDispatcher, wireWebhooks } from './modules/webhooks/webhook.dispatcher.js';
 import { webhookRoutes } from './modules/webhooks/webhook.routes.js';
 import type { HostLookup } from './modules/webhooks/webhook.ssrf.js';
+import { wireWorkflows } from './modules/workflows/workflow.consumer.js';
+import { workflowRoutes } from './modules/workflows/workflow.routes.js';
 import { workspaceRoutes } from './modules/workspaces/workspace.routes.js';
 import { installAuthentication, SessionRevocations } from './platform/auth/authenticate.js';
 import { SessionTokens } from './platform/auth/session-tokens.js';
@@ -41,13 +46,17 @@ import type { Config } from './platform/config.js';
 import { migrationsCurrent } from './platform/db/migrate.js';
 import { AppError } from './platform/errors.js';
 import { type EventBus, InProcessBus } from './platform/events/bus.js';
+import { NatsJetStreamBus } from './platform/events/nats-bus.js';
 import { OutboxRelay } from './platform/events/relay.js';
 import { installIdempotency } from './platform/http/idempotency.js';
 import { frameworkErrorHandler, installProblemHandling } from './platform/http/problem.js';
 import { installSecurityHeaders } from './platform/http/security-headers.js';
-import { createRedis, type KeyValueStore, MemoryStore, RedisStore } from './platform/kv.js';
+import { installWebApp } from './platform/http/web-app.js';
+import { connectRedis, type KeyValueStore, MemoryStore, RedisStore } from './platform/kv.js';
 import { mcpHttpRoutes } from './platform/mcp/http.js';
 import { installMetrics, installMetricsAuth } from './platform/observability/metrics.js';
+import { RealtimeHub } from './platform/realtime/hub.js';
+import { realtimeRoutes } from './platform/realtime/routes.js';
 import { writeTransaction } from './platform/unit-of-work.js';
 
 export const API_PREFIX = '/crm/v1';
@@ -134,10 +143,22 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   );
 
   const kv =
-    options.kv ?? (config.REDIS_URL ? new RedisStore(createRedis(config.REDIS_URL)) : new MemoryStore());
+    options.kv ??
+    (config.REDIS_URL ? new RedisStore(await connectRedis(config.REDIS_URL)) : new MemoryStore());
+  const onHandlerError = (err: unknown, event: { id: string }) =>
+    app.log.error({ err, eventId: event.id }, 'event handler failed');
+  // NATS JetStream when NATS_URL is set (several processes share events); an unreachable NATS fails
+  // start-up with a message naming NATS_URL.
   const bus =
     options.bus ??
-    new InProcessBus((err, event) => app.log.error({ err, eventId: event.id }, 'event handler failed'));
+    (config.NATS_URL
+      ? await NatsJetStreamBus.connect({
+          url: config.NATS_URL,
+          stream: config.NATS_STREAM,
+          log: app.log,
+          onHandlerError,
+        })
+      : new InProcessBus(onHandlerError));
   const tokens = new SessionTokens(config.jwtSecret, config.ACCESS_TOKEN_TTL_SECONDS);
   const revocations = new SessionRevocations(kv, config.ACCESS_TOKEN_TTL_SECONDS);
   const relay = new OutboxRelay(db, bus, { pollMs: config.OUTBOX_POLL_MS, log: app.log });
@@ -153,7 +174,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     mxResolver: options.mxResolver,
     mstRegistry:
       options.mstRegistry !== undefined ? options.mstRegistry : mstRegistryFor(config, db, kv, app.log),
-    write: (ctx, fn) => writeTransaction(db, ctx, fn, () => relay.wake()),
+    write: (ctx, fn) => writeTransaction(db, ctx, fn, (committed) => relay.committed(committed)),
   };
   const credentials = createCredentialResolver(platform);
   // Webhooks: the fan-out is a durable subscriber of every event; the dispatcher starts with the relay.
@@ -185,7 +206,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     });
   }
   installMetricsAuth(app, config.METRICS_TOKEN);
-  installAuthentication(app, { config, tokens, revocations, resolver: credentials });
+  const auth = installAuthentication(app, { config, tokens, revocations, resolver: credentials });
   await app.register(rateLimit, {
     global: true,
     max: config.RATE_LIMIT_MAX,
@@ -202,8 +223,12 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     },
     errorResponseBuilder: (_request, ctx) =>
       new AppError('rate_limited', `Rate limit of ${ctx.max} requests exceeded; retry in ${ctx.after}`),
+    // Static assets of the web app are not API traffic (a page load fetches a dozen of them).
     allowList: (request) =>
-      request.url === '/healthz' || request.url === '/readyz' || request.url === '/metrics',
+      request.url === '/healthz' ||
+      request.url === '/readyz' ||
+      request.url === '/metrics' ||
+      request.url.startsWith('/assets/'),
   });
   // Unknown routes and wrong methods count against the same budget (route scanning is traffic too).
   installNotFound({ onRequest: app.rateLimit() });
@@ -272,23 +297,33 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     app.swagger(),
   );
 
+  // The web app (built into dist/web) at the same origin as the API and its WebSocket.
+  await installWebApp(app);
+
   await app.register(userRoutes(platform), { prefix: API_PREFIX });
   await app.register(apiKeyRoutes(platform, credentials.apiKeys), { prefix: API_PREFIX });
   await app.register(workspaceRoutes(platform), { prefix: API_PREFIX });
   await app.register(accountRoutes(platform), { prefix: API_PREFIX });
   await app.register(contactRoutes(platform), { prefix: API_PREFIX });
+  await app.register(tagRoutes(platform), { prefix: API_PREFIX });
   await app.register(pipelineRoutes(platform), { prefix: API_PREFIX });
   await app.register(dealRoutes(platform), { prefix: API_PREFIX });
+  await app.register(leadRoutes(platform), { prefix: API_PREFIX });
   await app.register(activityRoutes(platform), { prefix: API_PREFIX });
   await app.register(currencyRoutes(platform), { prefix: API_PREFIX });
   await app.register(searchRoutes(platform), { prefix: API_PREFIX });
   await app.register(dashboardRoutes(platform), { prefix: API_PREFIX });
   await app.register(auditRoutes(platform), { prefix: API_PREFIX });
   await app.register(webhookRoutes(platform, webhooks), { prefix: API_PREFIX });
+  await app.register(workflowRoutes(platform), { prefix: API_PREFIX });
   await app.register(graphqlRoutes(platform));
   // MCP (streamable HTTP) at /mcp, beside /crm/v1: the seed's path for agents.
   await app.register(mcpHttpRoutes(platform, crmMcpTools));
   await app.register(inboundRoutes(platform), { prefix: API_PREFIX });
+  // Live boards: the hub authenticates by first message; deal events reach it from the bus.
+  const hub = new RealtimeHub({ authenticate: auth.authenticateToken, log: app.log });
+  wireDealRealtime(platform, hub);
+  await app.register(realtimeRoutes(hub, `${API_PREFIX}/ws`));
 
   const wonFlow = new WonFlowRunner(platform, { pollMs: config.WON_FLOW_POLL_MS, ...options.wonFlow });
   await app.register(
@@ -301,8 +336,12 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     async (event) => {
       if (await enqueueCloseFlow(platform, event)) wonFlow.wake();
     },
-    { durable: true },
+    { durable: true, name: 'won-flow' },
   );
+  // Automation (ADR 0020): a durable consumer of every event runs the workspace's matching workflows.
+  wireWorkflows(platform, bus);
+  // A broker's consumers exist before the app serves: no event published after start-up is missed.
+  if (bus instanceof NatsJetStreamBus) await bus.ready();
 
   app.addHook('onClose', async () => {
     await wonFlow.stop();

@@ -4,10 +4,12 @@ import type { ContactTables } from './modules/contacts/contact.table.js';
 import type { CurrencyTables } from './modules/currencies/currency.table.js';
 import type { DealTables } from './modules/deals/deal.table.js';
 import type { InboundTables } from './modules/inbound/inbound.table.js';
+import type { LeadTables } from './modules/leads/lead.table.js';
 import type { PipelineTables } from './modules/pipelines/pipeline.table.js';
 import type { UserTables } from './modules/users/user.table.js';
 import type { VietnamTables } from './modules/vietnam/vietnam.table.js';
 import type { WebhookTables } from './modules/webhooks/webhook.table.js';
+import type { WorkflowTables } from './modules/workflows/workflow.table.js';
 import type { WorkspaceTables } from './modules/workspaces/workspace.table.js';
 import type { Database } from './platform/db/database.js';
 import type { Platform } from './platform/platform.js';
@@ -27,7 +29,9 @@ export interface DB
     ActivityTables,
     WebhookTables,
     VietnamTables,
-    InboundTables {}
+    InboundTables,
+    LeadTables,
+    WorkflowTables {}
 
 export type AppDatabase = Database<DB>;
 export type AppPlatform = Platform<DB>;

@@ -3,6 +3,7 @@ import type { DB } from './db.js';
 import { devSecret } from './platform/config.js';
 import { createDatabase, databaseOptions } from './platform/db/database.js';
 import { migrateUp } from './platform/db/migrate.js';
+import { buildWebApp, webBuildNeeded } from './platform/http/web-build.js';
 import { Housekeeping } from './platform/jobs/housekeeping.js';
 import { loadConfigOrExit, onShutdownSignal, runMain } from './platform/process.js';
 import { generateDemoPassword, seedDemo, seedDemoStories } from './seed/demo.js';
@@ -53,6 +54,16 @@ async function main(): Promise<void> {
   }
 
   await app.listen({ host: config.HOST, port: config.PORT });
+  // The web app is (re)built when its sources changed, after the API answers: on 2 cores a parallel
+  // build delayed the first answer by seconds. Until it is done its pages say "starting" and reload.
+  if (config.WEB_BUILD === 'auto' && webBuildNeeded()) {
+    const webStarted = Date.now();
+    log.info('building the web app (its sources changed)');
+    buildWebApp().then(
+      () => log.info({ ms: Date.now() - webStarted }, 'web app built'),
+      (err: unknown) => log.error({ err }, 'the web app could not be built; the API keeps running'),
+    );
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   const base = config.PUBLIC_URL ?? `http://localhost:${port}`;
