@@ -4,6 +4,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { createDatabase } from '../src/server/platform/db/database.js';
 import { migrateUp } from '../src/server/platform/db/migrate.js';
+import { buildWebApp, webBuildNeeded } from '../src/server/platform/http/web-build.js';
+import { BROWSER_AVAILABLE } from './e2e/chromium.js';
 
 /**
  * Prepares one migrated database for the run.
@@ -11,6 +13,8 @@ import { migrateUp } from '../src/server/platform/db/migrate.js';
  * - PostgreSQL (TEST_DATABASE_URL): drop and recreate that database, then migrate it.
  */
 export default async function setup(): Promise<() => Promise<void>> {
+  // The browser suite needs the built web app; build it once here, not in each worker.
+  if (BROWSER_AVAILABLE && webBuildNeeded()) await buildWebApp();
   const url = process.env.TEST_DATABASE_URL;
   if (url) {
     await recreateDatabase(url);
