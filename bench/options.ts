@@ -34,6 +34,12 @@ Environment:
   BENCH_ROUNDS          get-by-id rounds per side (default 5, quick 2)
   BENCH_ROUND_SECONDS   seconds per get-by-id round (default 10, quick 3)
   BENCH_SEARCH_SECONDS  seconds of the mixed search run (default 30, quick 5)
+  NATS_URL              NATS with JetStream for the two-process real-time run (default nats://127.0.0.1:4222;
+                        skipped when it does not answer)
+
+Scenarios that also run alone and rewrite only their own section of docs/benchmarks.md:
+  node --import tsx bench/realtime.ts [--quick]   BENCH_REALTIME_DATABASE_URL (PostgreSQL for two processes)
+  node --import tsx bench/web.ts [--quick]        BENCH_WEB_DATABASE_URL (default: a temporary PGlite); needs Chromium
 `;
 
 function intEnv(name: string, fallback: number, min: number, max: number): number {

@@ -1,5 +1,7 @@
 import type { GlobalSearchResult } from './global-search.js';
+import type { RealtimeResult } from './realtime.js';
 import type { LatencySummary } from './stats.js';
+import type { WebResult } from './web.js';
 
 /** The JSON document a run prints and writes to bench/results/latest.json. */
 
@@ -121,6 +123,10 @@ export interface BenchResult {
     graphqlBoard: { endpoint: string; deals: number; run: RunSummary; serverTime: RunSummary };
     autolog: { endpoint: string; run: RunSummary; emailsPerSecond: number };
   };
+  /** Issue 4: a deal move reaching another board's WebSocket (absent in older results). */
+  realtime?: RealtimeResult;
+  /** The web app in Chromium (null: no Chromium on the machine). */
+  web?: WebResult | null;
   targets: TargetResult[];
   pass: boolean;
 }

@@ -22,6 +22,7 @@ import { type LoadRequest, type LoadResult, runLoad } from './load.js';
 import { log } from './log.js';
 import { gitInfo, machineInfo, packageVersion } from './machine.js';
 import { type BenchOptions, parseOptions, USAGE } from './options.js';
+import { measureRealtime, realtimeTargets } from './realtime.js';
 import { renderMarkdown } from './report.js';
 import type {
   BenchResult,
@@ -48,6 +49,7 @@ import {
   graphqlBoardLoad,
   prepareAutolog,
 } from './surfaces.js';
+import { measureWeb } from './web.js';
 
 /**
  * `npm run bench`: seed (or reuse) the dataset, start the app and the bare baseline in child
@@ -550,6 +552,17 @@ async function main(): Promise<void> {
     const measured = await measure(options, prepared, started.appOrigin, started.baselineOrigin);
     await Promise.all(servers.map((s) => s.stop()));
     servers = [];
+    // Its own server processes (relay inline, in-process bus; then two over NATS JetStream).
+    const realtime = await measureRealtime({
+      databaseUrl: options.engine === 'postgres' ? options.databaseUrl : undefined,
+      natsUrl: process.env.NATS_URL || 'nats://127.0.0.1:4222',
+      quick: options.quick,
+    });
+
+    const web = await measureWeb({
+      databaseUrl: options.engine === 'postgres' ? options.databaseUrl : undefined,
+      quick: options.quick,
+    });
 
     const finishedAt = new Date();
     const { seed } = prepared;
@@ -560,7 +573,7 @@ async function main(): Promise<void> {
       globalSearch: measured.globalSearch,
       surfaces: measured.surfaces,
     };
-    const targetResults = targets(partial);
+    const targetResults = [...targets(partial), ...realtimeTargets(realtime)];
     const result: BenchResult = {
       schema: 'cyberos-crm-bench/1',
       startedAt: startedAt.toISOString(),
@@ -603,6 +616,8 @@ async function main(): Promise<void> {
         auth: measured.auth,
       },
       ...partial,
+      realtime,
+      web,
       targets: targetResults,
       pass: targetResults.every((t) => t.pass),
     };
