@@ -450,6 +450,42 @@ describe('the fan-out', () => {
     }
   });
 
+  it('a webhook created, paused, resumed or deleted applies to the very next event (the cache is dropped)', async () => {
+    const ws = await createWorkspace(t);
+    await accountFor(t, ws.admin);
+    await flush(); // the fan-out has now cached "no subscriptions" for this workspace
+    const { hook, requests } = await subscribe(ws, ['account.created']);
+    await accountFor(t, ws.admin);
+    await flush();
+    expect(requests()).toHaveLength(1);
+    await ws.admin.client.patch(`${BASE}/${hook.id}`, { active: false });
+    await accountFor(t, ws.admin);
+    await flush();
+    expect(await deliveriesOf(t, ws.id, hook.id)).toHaveLength(1);
+    await ws.admin.client.patch(`${BASE}/${hook.id}`, { active: true });
+    await accountFor(t, ws.admin);
+    await flush();
+    expect(requests()).toHaveLength(2);
+    expect((await ws.admin.client.delete(`${BASE}/${hook.id}`)).status).toBe(200);
+    await accountFor(t, ws.admin);
+    await flush();
+    expect(await deliveriesOf(t, ws.id, hook.id)).toHaveLength(2);
+  });
+
+  it('a subscription switched off after the fan-out read it gets nothing queued (checked at insert)', async () => {
+    const ws = await createWorkspace(t);
+    const { hook } = await subscribe(ws, ['account.created']);
+    await t.relay.drain();
+    // A stale view of the configuration, as a cache in another process might still hold.
+    const stale = [{ id: hook.id, event_types: ['account.created'] }];
+    const fanout = new WebhookFanout(t.db, { maxAttempts: MAX_ATTEMPTS, subscriptions: async () => stale });
+    await ws.admin.client.patch(`${BASE}/${hook.id}`, { active: false });
+    const account = await accountFor(t, ws.admin);
+    const [row] = await outboxOf(t, ws.id, account.id);
+    expect(await fanout.handle(row?.payload as unknown as EventEnvelope)).toBe(0);
+    expect(await deliveriesOf(t, ws.id, hook.id)).toEqual([]);
+  });
+
   it('a failed insert fails the publish, so the relay keeps the event and publishes it again', async () => {
     const ws = await createWorkspace(t);
     const { hook, requests } = await subscribe(ws, ['account.created']);

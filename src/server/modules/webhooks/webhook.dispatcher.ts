@@ -4,6 +4,7 @@ import { systemActor } from '../../platform/auth/actor.js';
 import type { Config } from '../../platform/config.js';
 import type { EventBus } from '../../platform/events/bus.js';
 import type { EventEnvelope } from '../../platform/events/outbox.js';
+import { WorkspaceCache } from '../../platform/events/workspace-cache.js';
 import { newId } from '../../platform/ids.js';
 import { Poller } from '../../platform/jobs/poller.js';
 import type { RequestContext, UnitOfWork } from '../../platform/unit-of-work.js';
@@ -12,6 +13,7 @@ import { WebhookFanout } from './webhook.fanout.js';
 import { afterFailure, isDelivered, retryDelaySeconds } from './webhook.policy.js';
 import { webhookSnapshot } from './webhook.presenter.js';
 import {
+  activeSubscriptions,
   bumpDeadStreak,
   type ClaimedDelivery,
   claimDue,
@@ -343,9 +345,16 @@ export function wireWebhooks(
 ): WebhookWiring & { unsubscribe: () => void } {
   const lookup = deps.lookup ?? systemLookup;
   const dispatcher = new WebhookDispatcher({ ...deps, lookup });
+  // Subscriptions change rarely and every event asks for them: cached per workspace, dropped by the
+  // workspace's webhook.* events (ADR 0022).
+  const subscriptions = new WorkspaceCache(bus, {
+    invalidatedBy: 'webhook.*',
+    load: (ws) => deps.db.read(ws, (db) => activeSubscriptions(db, ws)),
+  });
   const fanout = new WebhookFanout(deps.db, {
     maxAttempts: deps.config.WEBHOOK_MAX_ATTEMPTS,
     onQueued: () => dispatcher.wake(),
+    subscriptions: (ws) => subscriptions.get(ws),
   });
   const unsubscribe = bus.subscribe(
     '*',
@@ -354,5 +363,13 @@ export function wireWebhooks(
     },
     { durable: true, name: 'webhook-fanout' },
   );
-  return { dispatcher, fanout, lookup, unsubscribe };
+  return {
+    dispatcher,
+    fanout,
+    lookup,
+    unsubscribe: () => {
+      unsubscribe();
+      subscriptions.close();
+    },
+  };
 }

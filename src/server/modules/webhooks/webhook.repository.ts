@@ -107,16 +107,17 @@ export async function insertDeliveries(
 ): Promise<number> {
   if (rows.length === 0) return 0;
   const values = sql.join(
-    rows.map(
-      (r) =>
-        sql`(${tenantId}::uuid, ${r.id}::uuid, ${r.subscription_id}::uuid, ${event.id}::uuid, ${event.type},
-             ${jsonb(event)}, ${r.max_attempts})`,
-    ),
+    rows.map((r) => sql`(${r.id}::uuid, ${r.subscription_id}::uuid, ${r.max_attempts}::int)`),
   );
+  // The fan-out chose the subscriptions from a cache (ADR 0022); the join keeps only those still active
+  // at insert time, so a subscription switched off a moment ago gets nothing queued.
   const r = await sql<{ id: string }>`
     INSERT INTO crm_core.crm_webhook_deliveries
       (tenant_id, id, subscription_id, event_id, event_type, payload, max_attempts)
-    VALUES ${values}
+    SELECT s.tenant_id, v.id, s.id, ${event.id}::uuid, ${event.type}, ${jsonb(event)}, v.max_attempts
+    FROM (VALUES ${values}) AS v(id, subscription_id, max_attempts)
+    JOIN crm_core.crm_webhook_subscriptions s
+      ON s.tenant_id = ${tenantId}::uuid AND s.id = v.subscription_id AND s.active AND s.deleted_at IS NULL
     ON CONFLICT (tenant_id, subscription_id, event_id) DO NOTHING
     RETURNING id`.execute(db);
   return r.rows.length;

@@ -4,6 +4,7 @@ import { type Actor, systemActor } from '../../platform/auth/actor.js';
 import { isAppError } from '../../platform/errors.js';
 import type { EventBus } from '../../platform/events/bus.js';
 import type { EventEnvelope } from '../../platform/events/outbox.js';
+import { WorkspaceCache } from '../../platform/events/workspace-cache.js';
 import { newId } from '../../platform/ids.js';
 import type { RequestContext } from '../../platform/unit-of-work.js';
 import { createActivity } from '../activities/activity.service.js';
@@ -11,7 +12,7 @@ import { updateDealSchema } from '../deals/deal.schema.js';
 import { getDeal, updateDeal } from '../deals/deal.service.js';
 import { type RecordKind, triggerOf } from './workflow.catalogue.js';
 import { conditionsHold, render, valueAt } from './workflow.engine.js';
-import { claimRun, finishRun, runInFlight, workflowsFor } from './workflow.repository.js';
+import { claimRun, enabledWorkflows, finishRun, runInFlight } from './workflow.repository.js';
 import type { ActionResult, WorkflowAction } from './workflow.schema.js';
 import type { WorkflowRow } from './workflow.table.js';
 
@@ -47,6 +48,11 @@ export interface WorkflowConsumerOptions {
   maxAttempts?: number;
   /** A `running` run older than this is taken to be a crashed process's and may be taken again. */
   leaseSeconds?: number;
+  /**
+   * The workspace's enabled workflows (created order); by default read per event. The app passes a
+   * `WorkspaceCache` (ADR 0022): nearly every event of nearly every workspace triggers nothing.
+   */
+  workflows?: (workspaceId: string) => Promise<readonly WorkflowRow[]>;
 }
 
 /** The record an event is about: what tasks and notes link to, and whose owner gets them. */
@@ -229,6 +235,7 @@ async function perform(
 export class WorkflowConsumer {
   readonly #maxAttempts: number;
   readonly #leaseSeconds: number;
+  readonly #workflows: (workspaceId: string) => Promise<readonly WorkflowRow[]>;
 
   constructor(
     private readonly p: AppPlatform,
@@ -236,6 +243,7 @@ export class WorkflowConsumer {
   ) {
     this.#maxAttempts = options.maxAttempts ?? 5;
     this.#leaseSeconds = options.leaseSeconds ?? 300;
+    this.#workflows = options.workflows ?? ((ws) => p.db.read(ws, (db) => enabledWorkflows(db, ws)));
   }
 
   /**
@@ -245,7 +253,7 @@ export class WorkflowConsumer {
   readonly handle = async (event: EventEnvelope): Promise<number> => {
     if (!event.workspace_id || producedByWorkflow(event) || !triggerOf(event.type)) return 0;
     const ws = event.workspace_id;
-    const workflows = await this.p.db.read(ws, (db) => workflowsFor(db, ws, event.type));
+    const workflows = (await this.#workflows(ws)).filter((w) => w.trigger_event === event.type);
     let retry: { error: unknown } | null = null;
     let recorded = 0;
     for (const wf of workflows) {
@@ -334,7 +342,12 @@ export function wireWorkflows(
   bus: EventBus,
   options: WorkflowConsumerOptions = {},
 ): WorkflowConsumer {
-  const consumer = new WorkflowConsumer(p, options);
+  // Enabled workflows, cached per workspace and dropped by its workflow.* events (ADR 0022).
+  const cache = new WorkspaceCache(bus, {
+    invalidatedBy: 'workflow.*',
+    load: (ws) => p.db.read(ws, (db) => enabledWorkflows(db, ws)),
+  });
+  const consumer = new WorkflowConsumer(p, { workflows: (ws) => cache.get(ws), ...options });
   bus.subscribe(
     '*',
     async (event) => {

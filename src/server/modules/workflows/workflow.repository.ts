@@ -76,13 +76,12 @@ export async function lastRuns(db: Db, tenantId: string, workflowIds: readonly s
   return r.rows;
 }
 
-/** The enabled, live workflows of a workspace listening to this event type, oldest first. */
-export async function workflowsFor(db: Db, tenantId: string, eventType: string): Promise<WorkflowRow[]> {
+/** The enabled, live workflows of a workspace, oldest first (the consumer picks those of an event type). */
+export async function enabledWorkflows(db: Db, tenantId: string): Promise<WorkflowRow[]> {
   return db
     .selectFrom(W)
     .selectAll()
     .where('tenant_id', '=', tenantId)
-    .where('trigger_event', '=', eventType)
     .where('enabled', '=', true)
     .where('deleted_at', 'is', null)
     .orderBy('created_at')

@@ -206,6 +206,27 @@ describe('a deal entering proposal creates a task for its owner', () => {
     expect(await runs(ws, off.id)).toEqual([]);
     expect((await runs(ws, usdOnly.id)).map((r) => r.status)).toEqual(['skipped', 'skipped']);
   });
+
+  it('a workflow created, disabled or enabled applies to the very next event (the cache is dropped)', async () => {
+    const ws = await createWorkspace(t);
+    const first = await readyDeal(ws, ws.admin);
+    await moveTo(ws.admin, first, 'discovery');
+    await flush(); // the consumer has now cached "no workflows" for this workspace
+    const wf = await workflow(ws, { ...proposalTask, conditions: [] });
+    const deal = await moveTo(ws.admin, await readyDeal(ws, ws.admin), 'discovery');
+    await flush();
+    expect(await runs(ws, wf.id)).toHaveLength(1);
+    const off = await ws.admin.client.patch<WorkflowJson>(`${BASE}/${wf.id}`, { enabled: false });
+    expect(off.status, off.raw).toBe(200);
+    const back = await moveTo(ws.admin, deal, 'qualifying');
+    await flush();
+    expect(await runs(ws, wf.id)).toHaveLength(1);
+    const on = await ws.admin.client.patch<WorkflowJson>(`${BASE}/${wf.id}`, { enabled: true });
+    expect(on.status, on.raw).toBe(200);
+    await moveTo(ws.admin, back, 'discovery');
+    await flush();
+    expect(await runs(ws, wf.id)).toHaveLength(2);
+  });
 });
 
 describe('loop guard', () => {
