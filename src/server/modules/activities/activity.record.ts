@@ -1,4 +1,3 @@
-import { type OperationNodeSource, sql } from 'kysely';
 import type { DB } from '../../db.js';
 import { jsonb } from '../../platform/db/sql.js';
 import { newId } from '../../platform/ids.js';
@@ -42,13 +41,14 @@ export interface SystemActivity {
  * lands on the account's timeline.
  */
 /**
- * `alongside`: another insert of the same transaction to run in the same statement (a data-modifying
- * CTE), saving a round trip on hot paths such as a deal move (its stage-history row).
+ * `deferred`: hand the insert to `uow.alongside`, so it runs inside the transaction's closing audit
+ * statement instead of a round trip of its own (hot paths: a deal's creation and moves). Only for
+ * entries nothing later in the transaction reads, and whose deal/contact the transaction does not delete.
  */
 export async function recordSystemActivity(
   uow: UnitOfWork<DB>,
   a: SystemActivity,
-  options: { alongside?: OperationNodeSource } = {},
+  options: { deferred?: boolean } = {},
 ): Promise<string> {
   const id = newId();
   const accountId = a.accountId !== undefined ? a.accountId : await derivedAccountId(uow, a);
@@ -71,7 +71,7 @@ export async function recordSystemActivity(
     actor_type: uow.actor.type,
     created_by: uow.actor.userId,
   });
-  if (options.alongside) await sql`WITH alongside AS (${options.alongside}) ${insert}`.execute(uow.trx);
+  if (options.deferred) uow.alongside(insert);
   else await insert.execute();
   return id;
 }

@@ -288,20 +288,22 @@ export async function createDealIn(uow: Uow, input: CreateDealParsed): Promise<D
     deleted_at: null,
   });
   await insertDealContacts(uow.trx, tenantId, row.id, contacts, actor.userId);
-  const history = stageTransitionInsert(uow.trx, {
-    tenant_id: tenantId,
-    id: newId(),
-    deal_id: row.id,
-    pipeline_id: pw.pipeline.id,
-    from_stage_id: null,
-    to_stage_id: stage.id,
-    from_status: null,
-    to_status: status,
-    probability: row.probability,
-    ms_in_from_stage: null,
-    actor_type: actor.type,
-    actor_id: actor.type === 'system' ? null : actor.id,
-  });
+  uow.alongside(
+    stageTransitionInsert(uow.trx, {
+      tenant_id: tenantId,
+      id: newId(),
+      deal_id: row.id,
+      pipeline_id: pw.pipeline.id,
+      from_stage_id: null,
+      to_stage_id: stage.id,
+      from_status: null,
+      to_status: status,
+      probability: row.probability,
+      ms_in_from_stage: null,
+      actor_type: actor.type,
+      actor_id: actor.type === 'system' ? null : actor.id,
+    }),
+  );
   await recordSystemActivity(
     uow,
     {
@@ -312,7 +314,7 @@ export async function createDealIn(uow: Uow, input: CreateDealParsed): Promise<D
       dealId: row.id,
       metadata: { stage_id: stage.id, stage_code: stage.code, pipeline_id: pw.pipeline.id },
     },
-    { alongside: history },
+    { deferred: true },
   );
   const view: DealView = {
     ...row,
@@ -775,21 +777,23 @@ async function applyTransition(
     contacts = withPrimary(contacts, after.primary_contact_id);
     await insertDealContacts(uow.trx, tenantId, current.id, contacts, actor.userId);
   }
-  const history = stageTransitionInsert(uow.trx, {
-    tenant_id: tenantId,
-    id: newId(),
-    deal_id: current.id,
-    pipeline_id: current.pipeline_id,
-    from_stage_id: current.stage_id,
-    to_stage_id: target.id,
-    from_status: current.status,
-    to_status: newStatus,
-    probability: updated.probability,
-    ms_in_from_stage: Math.max(0, now.getTime() - current.stage_entered_at.getTime()),
-    occurred_at: now,
-    actor_type: actor.type,
-    actor_id: actor.type === 'system' ? null : actor.id,
-  });
+  uow.alongside(
+    stageTransitionInsert(uow.trx, {
+      tenant_id: tenantId,
+      id: newId(),
+      deal_id: current.id,
+      pipeline_id: current.pipeline_id,
+      from_stage_id: current.stage_id,
+      to_stage_id: target.id,
+      from_status: current.status,
+      to_status: newStatus,
+      probability: updated.probability,
+      ms_in_from_stage: Math.max(0, now.getTime() - current.stage_entered_at.getTime()),
+      occurred_at: now,
+      actor_type: actor.type,
+      actor_id: actor.type === 'system' ? null : actor.id,
+    }),
+  );
   const closing = newStatus !== 'open' && newStatus !== current.status;
   const change: StageChange = {
     from_stage_id: current.stage_id,
@@ -813,7 +817,7 @@ async function applyTransition(
       occurredAt: now,
       metadata: { ...change, ...(lostReason ? { lost_reason: lostReason } : {}) },
     },
-    { alongside: history },
+    { deferred: true },
   );
   const next: DealView = {
     ...current,
