@@ -20,7 +20,7 @@ import {
   type InvoiceDocumentInput,
   type InvoiceLine,
   invoiceDocumentSchema,
-  templateForLegalType,
+  invoiceTemplateFor,
   type VatRate,
 } from './hoadon/hoadon.model.js';
 import {
@@ -258,7 +258,8 @@ export async function issueInvoiceForDeal(
     }
     exchangeRate = rate.rate;
   }
-  const template = templateForLegalType(account.legal_type);
+  // The seller's declared VAT method decides the form; undeclared keeps the buyer-type mapping (ADR 0023).
+  const template = invoiceTemplateFor(settings.vat_method, account.legal_type);
   const sector = settings.vat_sector ?? undefined;
   const rateFor = (r: string): VatRate =>
     r === 'auto' ? vatRateOn({ date: issueDate, ...(sector ? { sector } : {}) }).rate : (r as VatRate);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { optionalText, text } from '../../platform/http/fields.js';
+import { VAT_METHODS } from './hoadon/hoadon.model.js';
 import { VAT_SECTOR_CODES } from './hoadon/hoadon.vat.js';
 
 /** Inputs and outputs of the Vietnamese settings: the seller profile and the VietQR receiving accounts. */
@@ -37,6 +38,14 @@ export const updateSettingsSchema = z.strictObject({
   vat_sector: optionalText(40).refine((v) => v == null || VAT_SECTOR_CODES.includes(v), {
     message: `must be one of ${VAT_SECTOR_CODES.join(', ')}`,
   }),
+  /**
+   * How the seller declares VAT, which decides the invoice form (ADR 0023); null = not declared, the
+   * form then follows the buyer's legal type.
+   */
+  vat_method: z
+    .enum(VAT_METHODS, { error: `must be one of ${VAT_METHODS.join(', ')}, or null` })
+    .nullable()
+    .optional(),
   won_flow_vietqr: z.boolean().optional(),
   won_flow_invoice: z.boolean().optional(),
 });
@@ -56,6 +65,7 @@ export const settingsResponseSchema = z
     provider_mst: z.string().nullable(),
     payment_method: z.string(),
     vat_sector: z.string().nullable(),
+    vat_method: z.enum(VAT_METHODS).nullable(),
     won_flow_vietqr: z.boolean(),
     won_flow_invoice: z.boolean(),
     version: z.number().int(),

@@ -40,6 +40,7 @@ const DEFAULT_SETTINGS: Omit<SettingsJson, 'version' | 'updated_at'> = {
   provider_mst: null,
   payment_method: 'TM/CK',
   vat_sector: null,
+  vat_method: null,
   won_flow_vietqr: true,
   won_flow_invoice: true,
 };
@@ -59,6 +60,7 @@ export function presentSettings(row: VnSettingsRow | undefined): SettingsJson {
     provider_mst: row.provider_mst,
     payment_method: row.payment_method,
     vat_sector: row.vat_sector,
+    vat_method: row.vat_method,
     won_flow_vietqr: row.won_flow_vietqr,
     won_flow_invoice: row.won_flow_invoice,
     version: row.version,

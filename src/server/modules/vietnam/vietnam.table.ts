@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, RawBuilder, Selectable } from 'kysely';
+import type { VatMethod } from './hoadon/hoadon.model.js';
 
 /** jsonb: read as T, written only through platform/db/sql.ts `jsonb()`. */
 type Json<T> = ColumnType<T, RawBuilder<string>, RawBuilder<string>>;
@@ -19,6 +20,8 @@ export interface VnSettingsTable {
   provider_mst: string | null;
   payment_method: Generated<string>;
   vat_sector: string | null;
+  /** How the seller declares VAT; decides the invoice form when set (migration 0019, ADR 0023). */
+  vat_method: VatMethod | null;
   won_flow_vietqr: Generated<boolean>;
   won_flow_invoice: Generated<boolean>;
   created_at: Generated<Date>;

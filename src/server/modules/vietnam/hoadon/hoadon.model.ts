@@ -60,8 +60,9 @@ export interface InvoiceTemplate {
 }
 
 /**
- * Households and individuals in business use the direct method and issue sales invoices (form 2);
- * companies declare VAT by deduction and issue VAT invoices (form 1).
+ * The seed mapping, by the BUYER's legal type: households and individuals get sales invoices (form 2),
+ * companies VAT invoices (form 1). It stands in for the seller's VAT method when the workspace has not
+ * declared one (`invoiceTemplateFor`).
  */
 export function templateForLegalType(legalType: LegalType): InvoiceTemplate {
   switch (legalType) {
@@ -74,6 +75,32 @@ export function templateForLegalType(legalType: LegalType): InvoiceTemplate {
     case 'other':
       return { form: '1', legacyTemplate: '01GTKT', name: FORM_NAMES['1'] };
   }
+}
+
+/**
+ * How a seller declares VAT: by deduction (phương pháp khấu trừ: output VAT minus input VAT) or by the
+ * direct method (phương pháp trực tiếp: a percentage of revenue).
+ */
+export const VAT_METHODS = ['deduction', 'direct'] as const;
+export type VatMethod = (typeof VAT_METHODS)[number];
+
+const TEMPLATE_BY_METHOD: Readonly<Record<VatMethod, InvoiceTemplate>> = {
+  deduction: { form: '1', legacyTemplate: '01GTKT', name: FORM_NAMES['1'] },
+  direct: { form: '2', legacyTemplate: '06GTKT', name: FORM_NAMES['2'] },
+};
+
+/**
+ * The invoice form for one sale (ADR 0023). Decree 123/2020 art. 8 ties the form to the SELLER: a
+ * seller declaring VAT by deduction issues VAT invoices (form 1) to every buyer, individuals included;
+ * a seller on the direct method issues sales invoices (form 2). So a declared method decides alone and
+ * the buyer's legal type is not read. Undeclared (null) keeps the seed mapping by the buyer's legal type
+ * (`templateForLegalType`), which is what every workspace issued before the method could be declared.
+ */
+export function invoiceTemplateFor(
+  sellerVatMethod: VatMethod | null,
+  buyerLegalType: LegalType,
+): InvoiceTemplate {
+  return sellerVatMethod ? { ...TEMPLATE_BY_METHOD[sellerVatMethod] } : templateForLegalType(buyerLegalType);
 }
 
 // ---------------------------------------------------------------------------------------------------
