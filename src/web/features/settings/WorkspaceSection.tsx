@@ -185,6 +185,9 @@ const VN_TEXT_FIELDS = [
   'bank_name',
   'bank_account',
 ] as const;
+type VatMethod = NonNullable<VnSettings['vat_method']>;
+/** '' is "not declared" (null on the wire): the invoice form then follows the customer's legal type. */
+const VAT_METHOD_OPTIONS: Array<'' | VatMethod> = ['', 'deduction', 'direct'];
 
 /** Vietnamese seller details used on invoices and VietQR (optional; admins only). */
 function VnSettingsCard() {
@@ -209,13 +212,18 @@ function VnSettingsForm(props: { settings: VnSettings; title: string }) {
   });
   const [vietqr, setVietqr] = useState(s.won_flow_vietqr);
   const [invoice, setInvoice] = useState(s.won_flow_invoice);
+  const [vatMethod, setVatMethod] = useState<'' | VatMethod>(s.vat_method ?? '');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
 
   const save = useMutation({
     meta: { silent: true },
     mutationFn: () => {
-      const body: VnBody = { won_flow_vietqr: vietqr, won_flow_invoice: invoice };
+      const body: VnBody = {
+        won_flow_vietqr: vietqr,
+        won_flow_invoice: invoice,
+        vat_method: vatMethod === '' ? null : vatMethod,
+      };
       for (const f of VN_TEXT_FIELDS) body[f] = values[f].trim() === '' ? null : values[f].trim();
       return call(patchCrmV1VnSettings({ headers: { 'if-match': `"${s.version}"` }, body }));
     },
@@ -257,6 +265,18 @@ function VnSettingsForm(props: { settings: VnSettings; title: string }) {
             onChange={(e) => setValues({ ...values, [f]: e.target.value })}
           />
         ))}
+        <SelectField
+          label={t('vn.vat_method')}
+          value={vatMethod}
+          error={errors.vat_method}
+          onChange={(e) => setVatMethod(VAT_METHOD_OPTIONS.find((m) => m === e.target.value) ?? '')}
+        >
+          {VAT_METHOD_OPTIONS.map((m) => (
+            <option key={m || 'none'} value={m}>
+              {t(`vn.vatMethod.${m || 'none'}`)}
+            </option>
+          ))}
+        </SelectField>
       </div>
       <label className="row">
         <input type="checkbox" checked={vietqr} onChange={(e) => setVietqr(e.target.checked)} />
