@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import type { FastifyRequest, LightMyRequestResponse } from 'fastify';
+import { sql } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkspace, type TestWorkspace } from '../../../../test/factories.js';
@@ -63,6 +64,27 @@ describe('problem documents', () => {
       headers: bearer(ws.admin.token),
     });
     expect((JSON.parse(after.body) as { name: string }).name).not.toContain('\u0000');
+  });
+
+  it('maps a CHECK violation the validation missed to 422 naming the column, not 500', async () => {
+    // A real driver error of this engine: a temporary table whose CHECK has PostgreSQL's default name.
+    const error = await t.db.systemTransaction(async (k) => {
+      await sql`CREATE TEMP TABLE crm_probe (id int, amount_minor int CHECK (amount_minor >= 0), n int,
+                CONSTRAINT crm_probe_pair CHECK (n IS NULL OR n > 0))`.execute(k);
+      const caught: unknown[] = [];
+      for (const values of [sql`(1, -5, NULL)`, sql`(2, 1, -1)`]) {
+        await sql`SAVEPOINT p`.execute(k);
+        await sql`INSERT INTO crm_probe VALUES ${values}`.execute(k).catch((e: unknown) => caught.push(e));
+        await sql`ROLLBACK TO SAVEPOINT p`.execute(k);
+      }
+      await sql`DROP TABLE crm_probe`.execute(k);
+      return caught;
+    });
+    const [column, custom] = error.map(toAppError);
+    expect(column).toMatchObject({ status: 422, code: 'validation_failed' });
+    expect(column?.fields.map((f) => f.field)).toEqual(['amount_minor']);
+    expect(custom).toMatchObject({ status: 422, code: 'validation_failed' });
+    expect(custom?.fields).toEqual([]);
   });
 
   describe('routing', () => {

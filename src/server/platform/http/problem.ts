@@ -7,7 +7,13 @@ import type {
 } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import FindMyWay, { type HTTPMethod, type HTTPVersion } from 'find-my-way';
-import { FOREIGN_KEY_VIOLATION, sqlState, UNIQUE_VIOLATION } from '../db/errors.js';
+import {
+  CHECK_VIOLATION,
+  checkedColumn,
+  FOREIGN_KEY_VIOLATION,
+  sqlState,
+  UNIQUE_VIOLATION,
+} from '../db/errors.js';
 import { AppError, type ErrorCode, type FieldError, isAppError } from '../errors.js';
 
 /**
@@ -93,6 +99,27 @@ export function toAppError(error: unknown): AppError {
   if (state === FOREIGN_KEY_VIOLATION) {
     return new AppError('validation_failed', 'The request refers to a record that does not exist', {
       cause: error,
+    });
+  }
+  if (state === CHECK_VIOLATION) {
+    // A rule of the table that validation did not catch first: still the request's value, so a 422,
+    // naming the column when the constraint's name says which.
+    const column = checkedColumn(error);
+    return new AppError('validation_failed', 'A value in the request breaks a rule of the record', {
+      cause: error,
+      ...(column
+        ? {
+            fields: [
+              {
+                field: column,
+                pointer: `/${column}`,
+                in: 'body',
+                code: 'check',
+                message: `${column} is not allowed`,
+              },
+            ],
+          }
+        : {}),
     });
   }
   if (hasZodFastifySchemaValidationErrors(error)) {
