@@ -2,6 +2,7 @@ import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { DB } from '../../db.js';
 import type { Actor } from '../../platform/auth/actor.js';
 import { dealVisibleSql } from '../deals/deal.visibility.js';
+import type { LeadStatus } from '../leads/lead.schema.js';
 
 /**
  * SQL of global search: every requested group in ONE statement (one round trip, one pooled connection
@@ -47,10 +48,27 @@ export interface DealHitRow {
   account_name: string | null;
 }
 
+export interface LeadHitRow {
+  id: string;
+  display_name: string;
+  company_name: string | null;
+  email: string | null;
+  phone: string | null;
+  /** CHECK-constrained to the lead statuses (migration 0015). */
+  status: LeadStatus;
+}
+
 export type ContactLookup =
   | { by: 'name'; q: string }
   /** Normalized channel value, exactly or as a prefix, among the given kinds. */
   | { by: 'channel'; value: string; prefix: boolean; kinds: readonly string[] };
+
+export type LeadLookup =
+  | { by: 'name'; q: string }
+  /** E.164, exactly. */
+  | { by: 'phone'; value: string }
+  /** Lower-cased address, exactly or as its beginning. */
+  | { by: 'email'; value: string };
 
 export interface SearchPlan {
   /** Rows wanted per group (the page size + 1, for has_more). */
@@ -59,12 +77,14 @@ export interface SearchPlan {
   accounts?: { q: string } | { mst: string[] };
   contacts?: ContactLookup;
   deals?: { q: string };
+  leads?: LeadLookup;
 }
 
 export interface SearchRows {
   accounts: AccountHitRow[];
   contacts: ContactHitRow[];
   deals: DealHitRow[];
+  leads: LeadHitRow[];
 }
 
 /**
@@ -125,6 +145,50 @@ function dealsPart(t: RawBuilder<string>, actor: Actor, q: string, n: number) {
     WHERE ${dealVisibleSql(actor, 'd')}`;
 }
 
+/** Open leads sort before closed ones (disqualified, converted): the offset the search function uses. */
+const leadBucket = sql`CASE WHEN l.status IN ('new', 'contacted', 'qualified') THEN 0 ELSE 10 END`;
+
+/**
+ * Email matches read at most this many index entries in address order before ranking: an address
+ * prefix ("info@") can be shared by many leads, and a palette shows five.
+ */
+const LEAD_EMAIL_CAP = 200;
+
+/**
+ * Leads by name/company go through `crm_lead_search` (migration 0020; open leads first). A phone is an
+ * equality and an email a byte range on the (tenant_id, phone) and (tenant_id, email "C") btrees —
+ * leakproof operators, so those run as the app role under RLS with their indexes, no definer function.
+ */
+function leadsPart(t: RawBuilder<string>, lookup: LeadLookup, n: number) {
+  let hits: RawBuilder<unknown>;
+  if (lookup.by === 'name') {
+    hits = sql`SELECT h.id, h.rank, h.name_fold AS sort
+      FROM (SELECT * FROM crm_core.crm_lead_search(${lookup.q}, ${n}::int) LIMIT ${n}::int) h`;
+  } else if (lookup.by === 'phone') {
+    hits = sql`SELECT l.id, ${leadBucket} AS rank, l.name_fold AS sort
+      FROM crm_core.crm_leads l
+      WHERE l.tenant_id = ${t} AND l.phone = ${lookup.value} AND l.deleted_at IS NULL
+      ORDER BY rank, l.name_fold COLLATE "C", l.id LIMIT ${n}::int`;
+  } else {
+    // [value, value with its last character bumped) in the "C" order is exactly the prefix.
+    hits = sql`SELECT m.id, m.rank, m.sort FROM (
+        SELECT l.id, ${leadBucket} + CASE WHEN l.email = ${lookup.value} THEN 0 ELSE 1 END AS rank,
+          l.email AS sort
+        FROM crm_core.crm_leads l
+        WHERE l.tenant_id = ${t} AND l.deleted_at IS NULL
+          AND l.email COLLATE "C" >= ${lookup.value} COLLATE "C"
+          AND l.email COLLATE "C" < (left(${lookup.value}, -1) || chr(ascii(right(${lookup.value}, 1)) + 1)) COLLATE "C"
+        ORDER BY l.email COLLATE "C" LIMIT ${LEAD_EMAIL_CAP}::int
+      ) m ORDER BY m.rank, m.sort COLLATE "C", m.id LIMIT ${n}::int`;
+  }
+  return sql`
+    SELECT 'leads' AS grp, row_number() OVER (ORDER BY h.rank, h.sort COLLATE "C", h.id) AS pos,
+      jsonb_build_object('id', l.id, 'display_name', l.display_name, 'company_name', l.company_name,
+        'email', l.email, 'phone', l.phone, 'status', l.status) AS data
+    FROM (${hits}) h
+    JOIN crm_core.crm_leads l ON l.tenant_id = ${t} AND l.id = h.id`;
+}
+
 /** Runs the planned groups in one statement; groups not in the plan come back empty. */
 export async function searchAll(db: Kysely<DB>, actor: Actor, plan: SearchPlan): Promise<SearchRows> {
   const t = sql<string>`${actor.workspaceId}::uuid`;
@@ -136,8 +200,9 @@ export async function searchAll(db: Kysely<DB>, actor: Actor, plan: SearchPlan):
       : null,
     plan.contacts ? contactsPart(t, plan.contacts, plan.n) : null,
     plan.deals ? dealsPart(t, actor, plan.deals.q, plan.n) : null,
+    plan.leads ? leadsPart(t, plan.leads, plan.n) : null,
   ].filter((x) => x !== null);
-  const out: SearchRows = { accounts: [], contacts: [], deals: [] };
+  const out: SearchRows = { accounts: [], contacts: [], deals: [], leads: [] };
   if (parts.length === 0) return out;
   const r = await sql<{ grp: keyof SearchRows; pos: number; data: unknown }>`
     SELECT grp, pos, data FROM (${sql.join(

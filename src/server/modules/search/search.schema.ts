@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { NO_NUL, noNul } from '../../platform/http/fields.js';
+import { LEAD_STATUSES } from '../leads/lead.schema.js';
 
 /** Input and output of global search (`GET /crm/v1/search`). */
 
-export const SEARCH_TYPES = ['accounts', 'contacts', 'deals'] as const;
+export const SEARCH_TYPES = ['accounts', 'contacts', 'deals', 'leads'] as const;
 export type SearchType = (typeof SEARCH_TYPES)[number];
 
 export const SEARCH_LIMIT_DEFAULT = 5;
@@ -12,7 +13,7 @@ export const SEARCH_QUERY_MAX = 200;
 
 export const searchQuerySchema = z.strictObject({
   q: z.string().trim().min(1).max(SEARCH_QUERY_MAX).refine(noNul, NO_NUL),
-  /** Comma-separated subset of accounts, contacts, deals; all three when absent. */
+  /** Comma-separated subset of accounts, contacts, deals, leads; all of them when absent. */
   types: z
     .string()
     .optional()
@@ -62,6 +63,22 @@ export const dealHitSchema = z.object({
 });
 export type DealHit = z.infer<typeof dealHitSchema>;
 
+/**
+ * A lead: open ones (new, contacted, qualified) rank before disqualified and converted ones, and the
+ * status says which it is. `email` and `phone` are the normalized values (lower case, E.164).
+ */
+export const leadHitSchema = z
+  .object({
+    id: z.uuid(),
+    display_name: z.string(),
+    company_name: z.string().nullable(),
+    email: z.string().nullable(),
+    phone: z.string().nullable(),
+    status: z.enum(LEAD_STATUSES),
+  })
+  .meta({ id: 'LeadSearchHit' });
+export type LeadHit = z.infer<typeof leadHitSchema>;
+
 const group = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), has_more: z.boolean() });
 
 export const searchResponseSchema = z.object({
@@ -70,6 +87,7 @@ export const searchResponseSchema = z.object({
   accounts: group(accountHitSchema).optional(),
   contacts: group(contactHitSchema).optional(),
   deals: group(dealHitSchema).optional(),
+  leads: group(leadHitSchema).optional(),
 });
 export type SearchResponse = z.infer<typeof searchResponseSchema>;
 export interface SearchGroup<T> {

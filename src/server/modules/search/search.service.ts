@@ -7,22 +7,25 @@ import type {
   AccountHit,
   ContactHit,
   DealHit,
+  LeadHit,
   SearchGroup,
   SearchQuery,
   SearchResponse,
 } from './search.schema.js';
 
 /**
- * Global search: one query across accounts, contacts and deals, grouped by type, each group ranked
- * (exact name, name prefix, word start, anywhere), diacritic-insensitive, with deal ACLs applied.
+ * Global search: one query across accounts, contacts, deals and leads, grouped by type, each group
+ * ranked (exact name, name prefix, word start, anywhere), diacritic-insensitive, with deal ACLs applied.
+ * Leads match on name, company and email; open ones rank before disqualified and converted ones.
  *
  * How the query is read:
  * - phone-looking (digits with +, spaces, dots, dashes, parentheses; at least 8 digits): normalized to
  *   E.164 (default region VN, 2018 mobile prefixes rewritten) and looked up exactly among phone and Zalo
- *   channels — `0912 345 678`, `+84912345678` and `84912345678` find the same contact. Contact names
- *   are not searched then (names hold no such digit runs); accounts still are (an MST is 10 digits).
- * - email-looking (an "@", no space): lower-cased, matched as a prefix of email channel values (the
- *   exact address ranks first).
+ *   channels — `0912 345 678`, `+84912345678` and `84912345678` find the same contact — and among
+ *   leads' phones (stored E.164 too). Contact and lead names are not searched then (names hold no such
+ *   digit runs); accounts still are (an MST is 10 digits).
+ * - email-looking (an "@", no space): lower-cased, matched as a prefix of email channel values and of
+ *   leads' emails (the exact address ranks first).
  * - anything else: the name search of each type.
  * A group the actor may not view (permission) is omitted from the response, not an error.
  */
@@ -108,6 +111,14 @@ export async function globalSearch(
           : { by: 'name', q };
   }
   if (want('deals', 'crm.deal.view') && parsed.kind === 'text') plan.deals = { q };
+  if (want('leads', 'crm.lead.view')) {
+    plan.leads =
+      parsed.kind === 'phone'
+        ? { by: 'phone', value: parsed.e164 }
+        : parsed.kind === 'email'
+          ? { by: 'email', value: parsed.value }
+          : { by: 'name', q };
+  }
 
   const rows = await p.db.read(actor.workspaceId, (db) => searchAll(db, actor, plan));
   const out: SearchResponse = { q };
@@ -137,6 +148,21 @@ export async function globalSearch(
           stage: { id: r.stage_id, code: r.stage_code, name_vi: r.stage_name_vi, name_en: r.stage_name_en },
           account:
             r.account_id && r.account_name !== null ? { id: r.account_id, name: r.account_name } : null,
+        }),
+      ),
+      limit,
+    );
+  }
+  if (plan.leads) {
+    out.leads = page(
+      rows.leads.map(
+        (r): LeadHit => ({
+          id: r.id,
+          display_name: r.display_name,
+          company_name: r.company_name,
+          email: r.email,
+          phone: r.phone,
+          status: r.status,
         }),
       ),
       limit,
