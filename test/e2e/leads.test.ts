@@ -107,4 +107,28 @@ describe.skipIf(!BROWSER_AVAILABLE)('leads in Chromium', () => {
   it('raised no uncaught error', () => {
     expect(pageErrors).toEqual([]);
   });
+
+  it('finds a lead from the command palette by its name typed without diacritics, and opens it', async () => {
+    // A second lead, so the query matches no contact or deal converted from the first one.
+    await go('/leads');
+    await page.getByRole('button', { name: 'New lead' }).click();
+    const form = page.getByTestId('lead-form');
+    await form.getByLabel('Last name (family)').fill('Lương');
+    await form.getByLabel('First name').fill('Ngọc Ánh');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await form.waitFor({ state: 'detached' });
+    await go('/dashboard');
+    await page.keyboard.press('Control+k');
+    const palette = page.getByRole('dialog', { name: 'Command palette' });
+    await palette.waitFor();
+    await palette.getByRole('combobox').fill('ngoc anh');
+    const option = palette.getByRole('option', { name: /Lương Ngọc Ánh/ });
+    await option.waitFor();
+    await expect.poll(() => palette.textContent()).toContain('Leads');
+    await expect.poll(() => option.textContent()).toContain('New');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/leads\/[0-9a-f-]{36}$/);
+    await page.getByTestId('lead-drawer').getByRole('heading', { name: 'Lương Ngọc Ánh' }).waitFor();
+    expect(pageErrors).toEqual([]);
+  });
 });

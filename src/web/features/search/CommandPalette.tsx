@@ -8,8 +8,9 @@ import { call } from '../../lib/api.js';
 import { useFormat } from '../../lib/format.js';
 
 /**
- * Ctrl/Cmd+K: global search (accounts, contacts by name or phone/email, deals; the server applies the
- * deal ACL) and quick actions. Arrow keys move, Enter opens, Escape closes.
+ * Ctrl/Cmd+K: global search (accounts, contacts by name or phone/email, deals, leads by name, company,
+ * phone or email; the server applies the deal ACL and ranks open leads first) and quick actions. Arrow
+ * keys move, Enter opens, Escape closes.
  */
 
 interface PaletteState {
@@ -100,6 +101,14 @@ export function CommandPalette() {
         label: d.name,
         sub: fmt.money(d.amount_minor, d.currency),
         go: `/deals/${d.id}`,
+      })),
+      // The status is shown because converted and disqualified leads are listed too (after open ones).
+      ...(r?.leads?.data ?? []).map((l) => ({
+        id: `lead-${l.id}`,
+        group: t('palette.leads'),
+        label: l.display_name,
+        sub: [l.company_name, t(`palette.leadStatus.${l.status}`)].filter(Boolean).join(' · '),
+        go: `/leads/${l.id}`,
       })),
     ];
     return [...found, ...actions];
