@@ -81,6 +81,27 @@ describe('hóa đơn: form by the seller VAT method', () => {
     expect([d.form, d.number]).toEqual(['2', 2]);
   });
 
+  it('an adjustment and a replacement keep the form of the invoice they correct, after a method change', async () => {
+    const ws = await seller('deduction');
+    const original = await issueTo(ws, 'individual');
+    expect(original.form).toBe('1');
+    const switched = await ws.admin.client.patch<SettingsJson>('/crm/v1/vn/settings', {
+      vat_method: 'direct',
+    });
+    expect(switched.status).toBe(200);
+    const adj = await ws.admin.client.post<InvoiceJson>(`/crm/v1/invoices/${original.id}/adjust`, {
+      reason: 'Giảm giá sau nghiệm thu',
+      lines: [{ name: 'Giảm giá', quantity: '1', unit_price: '-100000', vat_rate: '8%' }],
+    });
+    expect(adj.status, adj.raw).toBe(201);
+    expect(adj.body).toMatchObject({ relation: 'adjustment', form: '1', number: 2 });
+    const rep = await ws.admin.client.post<InvoiceJson>(`/crm/v1/invoices/${original.id}/replace`);
+    expect(rep.status, rep.raw).toBe(201);
+    expect(rep.body).toMatchObject({ relation: 'replacement', form: '1', number: 3 });
+    // A new sale follows the declared method again.
+    expect((await issueTo(ws, 'individual')).form).toBe('2');
+  });
+
   it('returns vat_method, audits its change, and refuses a bad value with 422 naming it', async () => {
     const ws = await createWorkspace(t);
     const fresh = await ws.admin.client.get<SettingsJson>('/crm/v1/vn/settings');

@@ -21,6 +21,7 @@ import {
   type InvoiceLine,
   invoiceDocumentSchema,
   invoiceTemplateFor,
+  templateOfForm,
   type VatRate,
 } from './hoadon/hoadon.model.js';
 import {
@@ -259,7 +260,11 @@ export async function issueInvoiceForDeal(
     exchangeRate = rate.rate;
   }
   // The seller's declared VAT method decides the form; undeclared keeps the buyer-type mapping (ADR 0023).
-  const template = invoiceTemplateFor(settings.vat_method, account.legal_type);
+  // An adjustment or replacement keeps the form of the invoice it corrects.
+  const original = options.relation?.original;
+  const template = original
+    ? templateOfForm(original.form === '2' ? '2' : '1')
+    : invoiceTemplateFor(settings.vat_method, account.legal_type);
   const sector = settings.vat_sector ?? undefined;
   const rateFor = (r: string): VatRate =>
     r === 'auto' ? vatRateOn({ date: issueDate, ...(sector ? { sector } : {}) }).rate : (r as VatRate);
@@ -278,7 +283,6 @@ export async function issueInvoiceForDeal(
   if (!number) throw new Error('invoice sequence row missing after upsert');
 
   const id = newId();
-  const original = options.relation?.original;
   const input: InvoiceDocumentInput = {
     id: `INV-${id}`,
     form: template.form,

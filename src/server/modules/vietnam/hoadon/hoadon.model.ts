@@ -103,6 +103,14 @@ export function invoiceTemplateFor(
   return sellerVatMethod ? { ...TEMPLATE_BY_METHOD[sellerVatMethod] } : templateForLegalType(buyerLegalType);
 }
 
+/**
+ * The template of an issued invoice's form: what its adjustment or replacement is issued in. A correction
+ * belongs to the invoice it corrects, whatever the seller's method or the buyer's type are today.
+ */
+export function templateOfForm(form: InvoiceForm): InvoiceTemplate {
+  return { ...(form === '2' ? TEMPLATE_BY_METHOD.direct : TEMPLATE_BY_METHOD.deduction) };
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Field types
 
