@@ -18,6 +18,8 @@ import * as m0015 from './migrations/0015_leads.js';
 import * as m0016 from './migrations/0016_workflows.js';
 import * as m0017 from './migrations/0017_tags.js';
 import * as m0018 from './migrations/0018_deal_rank.js';
+import * as m0019 from './migrations/0019_vat_method.js';
+import * as m0020 from './migrations/0020_lead_search.js';
 
 /**
  * Migrations are listed here explicitly (no directory scanning): the same list works from TypeScript
@@ -42,6 +44,8 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0016_workflows': m0016,
   '0017_tags': m0017,
   '0018_deal_rank': m0018,
+  '0019_vat_method': m0019,
+  '0020_lead_search': m0020,
 };
 
 export const MIGRATION_SCHEMA = 'crm_core';
