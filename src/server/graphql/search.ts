@@ -53,7 +53,12 @@ builder.queryFields((t) => ({
       limit: t.arg.int({ required: false, description: 'Per group, 1–20 (default 5).' }),
     },
     resolve: async (_root, args, ctx) => {
-      const query = parseWith(searchQuerySchema, given({ q: args.q, limit: args.limit }), (f) => f);
+      // The subgraph has no Lead type (yet): do not run the lead search only to drop its hits.
+      const query = parseWith(
+        searchQuerySchema,
+        given({ q: args.q, limit: args.limit, types: 'accounts,contacts,deals' }),
+        (f) => f,
+      );
       const r = await globalSearch(ctx.p, ctx.ctx, query);
       return {
         q: r.q,
