@@ -973,9 +973,9 @@ export const patchCrmV1ExchangeRatesById = <ThrowOnError extends boolean = false
 });
 
 /**
- * Search accounts, contacts and deals at once
+ * Search accounts, contacts, deals and leads at once
  *
- * Grouped by type (`types=accounts,contacts,deals`, all by default), `limit` per group (default 5, max 20), each group ranked: exact name, name prefix, word start, anywhere. Diacritic-insensitive ("nguyen" finds "Nguyễn", "dai viet" finds "Đại Việt"). A phone number in any common spelling (`0912 345 678`, `+84912345678`, `84912345678`) finds the contact holding it; an email address (or its beginning) finds contacts by email. Restricted deals appear only to those allowed to see them; a group the caller may not view is left out.
+ * Grouped by type (`types=accounts,contacts,deals,leads`, all by default), `limit` per group (default 5, max 20), each group ranked: exact name, name prefix, word start, anywhere. Diacritic-insensitive ("nguyen" finds "Nguyễn", "dai viet" finds "Đại Việt"). A phone number in any common spelling (`0912 345 678`, `+84912345678`, `84912345678`) finds the contact holding it; an email address (or its beginning) finds contacts by email. Leads match on name, company, phone and email; open leads (new, contacted, qualified) come before disqualified and converted ones, with their `status`. Restricted deals appear only to those allowed to see them; a group the caller may not view is left out.
  */
 export const getCrmV1Search = <ThrowOnError extends boolean = false>(options: Options<GetCrmV1SearchData, ThrowOnError>) => (options.client ?? client).get<GetCrmV1SearchResponses, GetCrmV1SearchErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],

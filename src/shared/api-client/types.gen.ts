@@ -21,86 +21,6 @@ export type ProblemInput = {
     }>;
 };
 
-export type SalutationInput = {
-    salutation: string;
-    code: string;
-    call_name: string;
-    gender: 'male' | 'female' | 'unknown';
-    confidence: number;
-    reasons: Array<string>;
-    display: string;
-    formal: string;
-    birth_year: number | null;
-    age: number | null;
-    name: {
-        family: string;
-        middle: Array<string>;
-        given: string;
-        full: string;
-    } | null;
-};
-
-export type PipelineStageInput = {
-    id: string;
-    pipeline_id: string;
-    code: string;
-    name_vi: string;
-    name_en: string;
-    position: number;
-    default_probability: number;
-    category: 'open' | 'won' | 'lost';
-    outcome: 'won' | 'lost' | 'cancelled' | null;
-    required_fields: Array<string>;
-    allowed_roles: Array<'admin' | 'manager' | 'sales_rep' | 'support' | 'marketing' | 'viewer'>;
-    rotting_days: number | null;
-    color: string | null;
-    created_at: string;
-    updated_at: string;
-    version: number;
-};
-
-export type PipelineInput = {
-    id: string;
-    name: string;
-    kind: 'sales' | 'partner' | 'inbound' | 'outbound' | 'custom';
-    is_default: boolean;
-    position: number;
-    enforce_transitions: boolean;
-    stages: Array<PipelineStageInput>;
-    transitions: Array<{
-        from_stage_id: string;
-        to_stage_id: string;
-    }>;
-    created_at: string;
-    updated_at: string;
-    created_by: string | null;
-    updated_by: string | null;
-    version: number;
-    deleted_at: string | null;
-    abilities: Array<'update' | 'delete' | 'manage_stages'>;
-};
-
-export type BulkTagsResultInput = {
-    updated: Array<{
-        id: string;
-        tags: Array<string>;
-        version: number;
-        changed: boolean;
-    }>;
-    failed: Array<{
-        id: string;
-        code: string;
-        message: string;
-    }>;
-};
-
-export type TagSuggestionsInput = {
-    data: Array<{
-        tag: string;
-        count: number;
-    }>;
-};
-
 export type ActivityInput = {
     id: string;
     kind: string;
@@ -168,67 +88,65 @@ export type MoneyTotalInput = {
     missing_rates: Array<string>;
 };
 
-export type ContactMergeInput = {
-    contact: {
+export type BulkTagsResultInput = {
+    updated: Array<{
         id: string;
-        account_id: string | null;
-        first_name: string | null;
-        last_name: string | null;
-        display_name: string;
-        call_name: string | null;
-        salutation: 'anh' | 'chi' | 'em' | 'ban' | 'ong' | 'ba' | 'anh_chi' | 'ong_ba' | null;
-        salutation_source: 'auto' | 'manual';
-        salutation_display: string;
-        gender: 'male' | 'female' | null;
-        birth_year: number | null;
-        title: string | null;
-        buying_role: 'decision_maker' | 'influencer' | 'technical' | 'finance' | 'user' | 'gatekeeper' | null;
-        is_primary: boolean;
-        owner_id: string | null;
-        claimed_at: string | null;
-        email_opt_in: boolean;
-        do_not_call: boolean;
-        lead_source: string | null;
-        description: string | null;
-        custom_fields: {
-            [key: string]: unknown;
-        };
         tags: Array<string>;
-        channels: Array<{
-            id: string;
-            kind: 'email' | 'phone' | 'linkedin' | 'telegram' | 'zalo';
-            value: string;
-            raw_value: string;
-            label: string | null;
-            is_primary: boolean;
-            position: number;
-            mx_status: 'unchecked' | 'valid' | 'no_mx' | 'unresolvable' | null;
-            mx_checked_at: string | null;
-        }>;
-        created_at: string;
-        updated_at: string;
-        created_by: string | null;
-        updated_by: string | null;
         version: number;
-        deleted_at: string | null;
-        abilities: Array<'update' | 'delete' | 'restore' | 'claim' | 'release'>;
-    };
-    merged: {
+        changed: boolean;
+    }>;
+    failed: Array<{
         id: string;
-        channels_moved: number;
-        deals_moved: Array<string>;
-        fields_filled: Array<string>;
-    };
+        code: string;
+        message: string;
+    }>;
 };
 
-export type DealLineItemInput = {
+export type TagSuggestionsInput = {
+    data: Array<{
+        tag: string;
+        count: number;
+    }>;
+};
+
+export type PipelineStageInput = {
+    id: string;
+    pipeline_id: string;
+    code: string;
+    name_vi: string;
+    name_en: string;
     position: number;
-    kind: number;
+    default_probability: number;
+    category: 'open' | 'won' | 'lost';
+    outcome: 'won' | 'lost' | 'cancelled' | null;
+    required_fields: Array<string>;
+    allowed_roles: Array<'admin' | 'manager' | 'sales_rep' | 'support' | 'marketing' | 'viewer'>;
+    rotting_days: number | null;
+    color: string | null;
+    created_at: string;
+    updated_at: string;
+    version: number;
+};
+
+export type PipelineInput = {
+    id: string;
     name: string;
-    unit: string | null;
-    quantity: string;
-    unit_price: string;
-    vat_rate: string;
+    kind: 'sales' | 'partner' | 'inbound' | 'outbound' | 'custom';
+    is_default: boolean;
+    position: number;
+    enforce_transitions: boolean;
+    stages: Array<PipelineStageInput>;
+    transitions: Array<{
+        from_stage_id: string;
+        to_stage_id: string;
+    }>;
+    created_at: string;
+    updated_at: string;
+    created_by: string | null;
+    updated_by: string | null;
+    version: number;
+    deleted_at: string | null;
+    abilities: Array<'update' | 'delete' | 'manage_stages'>;
 };
 
 export type VnSettingsInput = {
@@ -244,6 +162,7 @@ export type VnSettingsInput = {
     provider_mst: string | null;
     payment_method: string;
     vat_sector: string | null;
+    vat_method: 'deduction' | 'direct' | null;
     won_flow_vietqr: boolean;
     won_flow_invoice: boolean;
     version: number;
@@ -266,6 +185,16 @@ export type ReceivingAccountInput = {
     confirmed_by: string | null;
     created_at: string;
     version: number;
+};
+
+export type DealLineItemInput = {
+    position: number;
+    kind: number;
+    name: string;
+    unit: string | null;
+    quantity: string;
+    unit_price: string;
+    vat_rate: string;
 };
 
 export type MstValidationInput = {
@@ -379,6 +308,78 @@ export type InvoiceInput = {
     created_at: string;
 };
 
+export type SalutationInput = {
+    salutation: string;
+    code: string;
+    call_name: string;
+    gender: 'male' | 'female' | 'unknown';
+    confidence: number;
+    reasons: Array<string>;
+    display: string;
+    formal: string;
+    birth_year: number | null;
+    age: number | null;
+    name: {
+        family: string;
+        middle: Array<string>;
+        given: string;
+        full: string;
+    } | null;
+};
+
+export type ContactMergeInput = {
+    contact: {
+        id: string;
+        account_id: string | null;
+        first_name: string | null;
+        last_name: string | null;
+        display_name: string;
+        call_name: string | null;
+        salutation: 'anh' | 'chi' | 'em' | 'ban' | 'ong' | 'ba' | 'anh_chi' | 'ong_ba' | null;
+        salutation_source: 'auto' | 'manual';
+        salutation_display: string;
+        gender: 'male' | 'female' | null;
+        birth_year: number | null;
+        title: string | null;
+        buying_role: 'decision_maker' | 'influencer' | 'technical' | 'finance' | 'user' | 'gatekeeper' | null;
+        is_primary: boolean;
+        owner_id: string | null;
+        claimed_at: string | null;
+        email_opt_in: boolean;
+        do_not_call: boolean;
+        lead_source: string | null;
+        description: string | null;
+        custom_fields: {
+            [key: string]: unknown;
+        };
+        tags: Array<string>;
+        channels: Array<{
+            id: string;
+            kind: 'email' | 'phone' | 'linkedin' | 'telegram' | 'zalo';
+            value: string;
+            raw_value: string;
+            label: string | null;
+            is_primary: boolean;
+            position: number;
+            mx_status: 'unchecked' | 'valid' | 'no_mx' | 'unresolvable' | null;
+            mx_checked_at: string | null;
+        }>;
+        created_at: string;
+        updated_at: string;
+        created_by: string | null;
+        updated_by: string | null;
+        version: number;
+        deleted_at: string | null;
+        abilities: Array<'update' | 'delete' | 'restore' | 'claim' | 'release'>;
+    };
+    merged: {
+        id: string;
+        channels_moved: number;
+        deals_moved: Array<string>;
+        fields_filled: Array<string>;
+    };
+};
+
 export type TrackedDomainInput = {
     id: string;
     account_id: string;
@@ -464,6 +465,15 @@ export type InboundItemInput = {
     };
     actor_type: 'user' | 'api_key' | 'system';
     created_by: string | null;
+};
+
+export type LeadSearchHitInput = {
+    id: string;
+    display_name: string;
+    company_name: string | null;
+    email: string | null;
+    phone: string | null;
+    status: 'new' | 'contacted' | 'qualified' | 'disqualified' | 'converted';
 };
 
 export type WebhookInput = {
@@ -664,86 +674,6 @@ export type Problem = {
     }>;
 };
 
-export type Salutation = {
-    salutation: string;
-    code: string;
-    call_name: string;
-    gender: 'male' | 'female' | 'unknown';
-    confidence: number;
-    reasons: Array<string>;
-    display: string;
-    formal: string;
-    birth_year: number | null;
-    age: number | null;
-    name: {
-        family: string;
-        middle: Array<string>;
-        given: string;
-        full: string;
-    } | null;
-};
-
-export type PipelineStage = {
-    id: string;
-    pipeline_id: string;
-    code: string;
-    name_vi: string;
-    name_en: string;
-    position: number;
-    default_probability: number;
-    category: 'open' | 'won' | 'lost';
-    outcome: 'won' | 'lost' | 'cancelled' | null;
-    required_fields: Array<string>;
-    allowed_roles: Array<'admin' | 'manager' | 'sales_rep' | 'support' | 'marketing' | 'viewer'>;
-    rotting_days: number | null;
-    color: string | null;
-    created_at: string;
-    updated_at: string;
-    version: number;
-};
-
-export type Pipeline = {
-    id: string;
-    name: string;
-    kind: 'sales' | 'partner' | 'inbound' | 'outbound' | 'custom';
-    is_default: boolean;
-    position: number;
-    enforce_transitions: boolean;
-    stages: Array<PipelineStage>;
-    transitions: Array<{
-        from_stage_id: string;
-        to_stage_id: string;
-    }>;
-    created_at: string;
-    updated_at: string;
-    created_by: string | null;
-    updated_by: string | null;
-    version: number;
-    deleted_at: string | null;
-    abilities: Array<'update' | 'delete' | 'manage_stages'>;
-};
-
-export type BulkTagsResult = {
-    updated: Array<{
-        id: string;
-        tags: Array<string>;
-        version: number;
-        changed: boolean;
-    }>;
-    failed: Array<{
-        id: string;
-        code: string;
-        message: string;
-    }>;
-};
-
-export type TagSuggestions = {
-    data: Array<{
-        tag: string;
-        count: number;
-    }>;
-};
-
 export type Activity = {
     id: string;
     kind: string;
@@ -811,67 +741,65 @@ export type MoneyTotal = {
     missing_rates: Array<string>;
 };
 
-export type ContactMerge = {
-    contact: {
+export type BulkTagsResult = {
+    updated: Array<{
         id: string;
-        account_id: string | null;
-        first_name: string | null;
-        last_name: string | null;
-        display_name: string;
-        call_name: string | null;
-        salutation: 'anh' | 'chi' | 'em' | 'ban' | 'ong' | 'ba' | 'anh_chi' | 'ong_ba' | null;
-        salutation_source: 'auto' | 'manual';
-        salutation_display: string;
-        gender: 'male' | 'female' | null;
-        birth_year: number | null;
-        title: string | null;
-        buying_role: 'decision_maker' | 'influencer' | 'technical' | 'finance' | 'user' | 'gatekeeper' | null;
-        is_primary: boolean;
-        owner_id: string | null;
-        claimed_at: string | null;
-        email_opt_in: boolean;
-        do_not_call: boolean;
-        lead_source: string | null;
-        description: string | null;
-        custom_fields: {
-            [key: string]: unknown;
-        };
         tags: Array<string>;
-        channels: Array<{
-            id: string;
-            kind: 'email' | 'phone' | 'linkedin' | 'telegram' | 'zalo';
-            value: string;
-            raw_value: string;
-            label: string | null;
-            is_primary: boolean;
-            position: number;
-            mx_status: 'unchecked' | 'valid' | 'no_mx' | 'unresolvable' | null;
-            mx_checked_at: string | null;
-        }>;
-        created_at: string;
-        updated_at: string;
-        created_by: string | null;
-        updated_by: string | null;
         version: number;
-        deleted_at: string | null;
-        abilities: Array<'update' | 'delete' | 'restore' | 'claim' | 'release'>;
-    };
-    merged: {
+        changed: boolean;
+    }>;
+    failed: Array<{
         id: string;
-        channels_moved: number;
-        deals_moved: Array<string>;
-        fields_filled: Array<string>;
-    };
+        code: string;
+        message: string;
+    }>;
 };
 
-export type DealLineItem = {
+export type TagSuggestions = {
+    data: Array<{
+        tag: string;
+        count: number;
+    }>;
+};
+
+export type PipelineStage = {
+    id: string;
+    pipeline_id: string;
+    code: string;
+    name_vi: string;
+    name_en: string;
     position: number;
-    kind: number;
+    default_probability: number;
+    category: 'open' | 'won' | 'lost';
+    outcome: 'won' | 'lost' | 'cancelled' | null;
+    required_fields: Array<string>;
+    allowed_roles: Array<'admin' | 'manager' | 'sales_rep' | 'support' | 'marketing' | 'viewer'>;
+    rotting_days: number | null;
+    color: string | null;
+    created_at: string;
+    updated_at: string;
+    version: number;
+};
+
+export type Pipeline = {
+    id: string;
     name: string;
-    unit: string | null;
-    quantity: string;
-    unit_price: string;
-    vat_rate: string;
+    kind: 'sales' | 'partner' | 'inbound' | 'outbound' | 'custom';
+    is_default: boolean;
+    position: number;
+    enforce_transitions: boolean;
+    stages: Array<PipelineStage>;
+    transitions: Array<{
+        from_stage_id: string;
+        to_stage_id: string;
+    }>;
+    created_at: string;
+    updated_at: string;
+    created_by: string | null;
+    updated_by: string | null;
+    version: number;
+    deleted_at: string | null;
+    abilities: Array<'update' | 'delete' | 'manage_stages'>;
 };
 
 export type VnSettings = {
@@ -887,6 +815,7 @@ export type VnSettings = {
     provider_mst: string | null;
     payment_method: string;
     vat_sector: string | null;
+    vat_method: 'deduction' | 'direct' | null;
     won_flow_vietqr: boolean;
     won_flow_invoice: boolean;
     version: number;
@@ -909,6 +838,16 @@ export type ReceivingAccount = {
     confirmed_by: string | null;
     created_at: string;
     version: number;
+};
+
+export type DealLineItem = {
+    position: number;
+    kind: number;
+    name: string;
+    unit: string | null;
+    quantity: string;
+    unit_price: string;
+    vat_rate: string;
 };
 
 export type MstValidation = {
@@ -1022,6 +961,78 @@ export type Invoice = {
     created_at: string;
 };
 
+export type Salutation = {
+    salutation: string;
+    code: string;
+    call_name: string;
+    gender: 'male' | 'female' | 'unknown';
+    confidence: number;
+    reasons: Array<string>;
+    display: string;
+    formal: string;
+    birth_year: number | null;
+    age: number | null;
+    name: {
+        family: string;
+        middle: Array<string>;
+        given: string;
+        full: string;
+    } | null;
+};
+
+export type ContactMerge = {
+    contact: {
+        id: string;
+        account_id: string | null;
+        first_name: string | null;
+        last_name: string | null;
+        display_name: string;
+        call_name: string | null;
+        salutation: 'anh' | 'chi' | 'em' | 'ban' | 'ong' | 'ba' | 'anh_chi' | 'ong_ba' | null;
+        salutation_source: 'auto' | 'manual';
+        salutation_display: string;
+        gender: 'male' | 'female' | null;
+        birth_year: number | null;
+        title: string | null;
+        buying_role: 'decision_maker' | 'influencer' | 'technical' | 'finance' | 'user' | 'gatekeeper' | null;
+        is_primary: boolean;
+        owner_id: string | null;
+        claimed_at: string | null;
+        email_opt_in: boolean;
+        do_not_call: boolean;
+        lead_source: string | null;
+        description: string | null;
+        custom_fields: {
+            [key: string]: unknown;
+        };
+        tags: Array<string>;
+        channels: Array<{
+            id: string;
+            kind: 'email' | 'phone' | 'linkedin' | 'telegram' | 'zalo';
+            value: string;
+            raw_value: string;
+            label: string | null;
+            is_primary: boolean;
+            position: number;
+            mx_status: 'unchecked' | 'valid' | 'no_mx' | 'unresolvable' | null;
+            mx_checked_at: string | null;
+        }>;
+        created_at: string;
+        updated_at: string;
+        created_by: string | null;
+        updated_by: string | null;
+        version: number;
+        deleted_at: string | null;
+        abilities: Array<'update' | 'delete' | 'restore' | 'claim' | 'release'>;
+    };
+    merged: {
+        id: string;
+        channels_moved: number;
+        deals_moved: Array<string>;
+        fields_filled: Array<string>;
+    };
+};
+
 export type TrackedDomain = {
     id: string;
     account_id: string;
@@ -1107,6 +1118,15 @@ export type InboundItem = {
     };
     actor_type: 'user' | 'api_key' | 'system';
     created_by: string | null;
+};
+
+export type LeadSearchHit = {
+    id: string;
+    display_name: string;
+    company_name: string | null;
+    email: string | null;
+    phone: string | null;
+    status: 'new' | 'contacted' | 'qualified' | 'disqualified' | 'converted';
 };
 
 export type Webhook = {
@@ -7664,6 +7684,10 @@ export type GetCrmV1SearchResponses = {
             }>;
             has_more: boolean;
         };
+        leads?: {
+            data: Array<LeadSearchHit>;
+            has_more: boolean;
+        };
     };
 };
 
@@ -9442,6 +9466,7 @@ export type PatchCrmV1VnSettingsData = {
         provider_mst?: string | null;
         payment_method?: string;
         vat_sector?: string | null;
+        vat_method?: 'deduction' | 'direct' | null;
         won_flow_vietqr?: boolean;
         won_flow_invoice?: boolean;
     };
