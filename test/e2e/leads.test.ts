@@ -118,6 +118,8 @@ describe.skipIf(!BROWSER_AVAILABLE)('leads in Chromium', () => {
     await form.getByRole('button', { name: 'Save' }).click();
     await form.waitFor({ state: 'detached' });
     await go('/dashboard');
+    // The shortcut is listened for once the app has rendered: wait for the page, not just the load event.
+    await page.getByTestId('kpi-open-pipeline').waitFor();
     await page.keyboard.press('Control+k');
     const palette = page.getByRole('dialog', { name: 'Command palette' });
     await palette.waitFor();
