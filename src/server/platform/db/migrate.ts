@@ -20,6 +20,8 @@ import * as m0017 from './migrations/0017_tags.js';
 import * as m0018 from './migrations/0018_deal_rank.js';
 import * as m0019 from './migrations/0019_vat_method.js';
 import * as m0020 from './migrations/0020_lead_search.js';
+import * as m0021 from './migrations/0021_account_search_words.js';
+import * as m0022 from './migrations/0022_lead_activities.js';
 
 /**
  * Migrations are listed here explicitly (no directory scanning): the same list works from TypeScript
@@ -46,6 +48,8 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0018_deal_rank': m0018,
   '0019_vat_method': m0019,
   '0020_lead_search': m0020,
+  '0021_account_search_words': m0021,
+  '0022_lead_activities': m0022,
 };
 
 export const MIGRATION_SCHEMA = 'crm_core';
