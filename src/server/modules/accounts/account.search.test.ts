@@ -455,6 +455,57 @@ describe('the trigram index under RLS', () => {
     );
   });
 
+  it('serves a phrase at a word start through the words-and-pairs index past the name-order probe', async () => {
+    const ws = await createWorkspace(t);
+    const wordStart = ['Công ty Thành Công Phát', 'Nhà hàng Thành Công', 'Xây dựng Thành Công, Hà Nội'];
+    const others = ['Thanh Cong Group', 'Thành Long Công', 'Công ty Thanhcong'];
+    for (const name of [...wordStart, ...others]) await accountFor(t, ws.admin, { name });
+    // 6,000 rows that sort first ("aaa…"), so the tier-2 probe of the first 5,000 in name order finds no
+    // match and the search has to take the index path (migration 0021).
+    await t.db.owner((k) =>
+      sql`INSERT INTO crm_core.crm_accounts (tenant_id, id, name)
+          SELECT ${ws.id}::uuid, gen_random_uuid(), 'Aaa thanh ' || md5(i::text) || ' cong'
+          FROM generate_series(1, 6000) AS i`.execute(k),
+    );
+    await t.db.owner((k) => sql`VACUUM ANALYZE crm_core.crm_accounts`.execute(k));
+
+    // Name prefix first, then the word starts in name order; "Thành Long Công", "Thanhcong" and the
+    // fillers hold both words but not the phrase (tier 3 would list them after).
+    const found = await names(ws.admin.client, 'thanh cong');
+    expect(found.slice(0, 4)).toEqual([
+      'Thanh Cong Group',
+      'Công ty Thành Công Phát',
+      'Nhà hàng Thành Công',
+      'Xây dựng Thành Công, Hà Nội',
+    ]);
+    expect(await names(ws.admin.client, 'Thành Công Ph')).toEqual(['Công ty Thành Công Phát']);
+    // A token with punctuation is not a plain word: the trigram path answers it, the same way.
+    expect(await names(ws.admin.client, 'thanh cong,')).toEqual(['Xây dựng Thành Công, Hà Nội']);
+
+    const probe = await t.db.owner((k) =>
+      k.transaction().execute(async (trx) => {
+        await sql`SET LOCAL ROLE crm_search`.execute(trx);
+        const words = await sql<{ w: string; q: string | null; bad: string | null }>`
+          SELECT crm_core.account_search_words('xay dung thanh cong, ha noi')::text AS w,
+                 crm_core.account_search_words_query(ARRAY['thanh', 'cong', 'ph'])::text AS q,
+                 crm_core.account_search_words_query(ARRAY['cong,'])::text AS bad`.execute(trx);
+        const explained = await sql<{ 'QUERY PLAN': string }>`
+          EXPLAIN SELECT a.id FROM crm_core.crm_accounts a
+          WHERE a.tenant_id = ${ws.id}::uuid AND a.deleted_at IS NULL
+            AND crm_core.account_search_words(a.search_text) @@ 'thanh_cong:*'::tsquery
+            AND (a.search_text || '') LIKE '% thanh cong%'`.execute(trx);
+        return { ...words.rows[0], plan: explained.rows.map((r) => r['QUERY PLAN']).join('\n') };
+      }),
+    );
+    expect(probe.w).toContain("'thanh_cong,'");
+    expect(probe.w).toContain("'xay_dung'");
+    expect(probe.q).toBe("'thanh_cong' & 'cong_ph':*");
+    expect(probe.bad).toBeNull();
+    expect(probe.plan, `${ENGINE} plan:\n${probe.plan}`).toMatch(
+      /Bitmap Index Scan on crm_accounts_p\d{2}_tenant_id_account_search_words_idx/,
+    );
+  });
+
   it('returns nothing when no workspace is set, whoever calls it', async () => {
     const ws = await createWorkspace(t);
     await accountFor(t, ws.admin, { name: 'Acme Hidden' });
