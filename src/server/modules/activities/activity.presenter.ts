@@ -54,6 +54,7 @@ export function activitySnapshot(row: ActivityRow): ActivitySnapshot {
     account_id: row.account_id,
     contact_id: row.contact_id,
     deal_id: row.deal_id,
+    lead_id: row.lead_id,
     source: row.source,
     source_event_id: row.source_event_id,
     metadata: row.metadata,

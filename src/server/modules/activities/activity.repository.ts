@@ -1,6 +1,6 @@
 import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import type { DB } from '../../db.js';
-import type { Actor } from '../../platform/auth/actor.js';
+import { type Actor, can } from '../../platform/auth/actor.js';
 import { dealVisibleSql } from '../deals/deal.visibility.js';
 import type { ActivityView } from './activity.presenter.js';
 import type { TaskState } from './activity.schema.js';
@@ -43,9 +43,13 @@ type Views = SelectQueryBuilder<
   ActivityView
 >;
 
-/** Entries with their task completion, restricted to what the reader may see. */
+/**
+ * Entries with their task completion, restricted to what the reader may see: the deal ACL, and for a
+ * reader whose role or key cannot view leads, no entry whose only link is a lead (one that also names
+ * an account, contact or deal is theirs to see through that record).
+ */
 function views(db: Kysely<DB>, actor: Actor): Views {
-  return db
+  const q = db
     .selectFrom(`${T} as a`)
     .leftJoin('crm_core.crm_deals as d', (j) =>
       j.onRef('d.tenant_id', '=', 'a.tenant_id').onRef('d.id', '=', 'a.deal_id'),
@@ -61,6 +65,11 @@ function views(db: Kysely<DB>, actor: Actor): Views {
     .select(['c.id as completion_id', 'c.occurred_at as completion_at', 'c.created_by as completion_by'])
     .where('a.tenant_id', '=', actor.workspaceId)
     .where(sql<boolean>`(a.deal_id IS NULL OR ${dealVisibleSql(actor, 'd')})`) as unknown as Views;
+  return can(actor, 'crm.lead.view')
+    ? q
+    : q.where(
+        sql<boolean>`(a.lead_id IS NULL OR a.account_id IS NOT NULL OR a.contact_id IS NOT NULL OR a.deal_id IS NOT NULL)`,
+      );
 }
 
 export async function findActivityView(
@@ -92,10 +101,13 @@ export type TimelineScope =
   | { kind: 'all' }
   | { kind: 'account'; id: string }
   | { kind: 'contact'; id: string }
-  | { kind: 'deal'; id: string };
+  | { kind: 'deal'; id: string }
+  | { kind: 'lead'; id: string };
 
 export interface ActivityFilters {
   scope: TimelineScope;
+  /** Entries logged on this lead (the list's `lead_id` filter). */
+  leadId?: string;
   kinds?: readonly string[];
   ownerId?: string | null;
   source?: ActivitySource;
@@ -119,6 +131,8 @@ export async function listActivityViews(
   const s = f.scope;
   if (s.kind === 'account') q = q.where('a.account_id', '=', s.id);
   if (s.kind === 'deal') q = q.where('a.deal_id', '=', s.id);
+  if (s.kind === 'lead') q = q.where('a.lead_id', '=', s.id);
+  if (f.leadId) q = q.where('a.lead_id', '=', f.leadId);
   if (s.kind === 'contact') {
     // The contact's own entries (with those of contacts merged into it: entries are append-only, their
     // contact_id stays the merged one's) and those of the deals it takes part in.
@@ -205,6 +219,53 @@ export async function dealLink(db: Kysely<DB>, tenantId: string, id: string) {
     .where('tenant_id', '=', tenantId)
     .where('id', '=', id)
     .executeTakeFirst();
+}
+
+export async function leadLink(db: Kysely<DB>, tenantId: string, id: string) {
+  return db
+    .selectFrom('crm_core.crm_leads')
+    .select(['id', 'deleted_at'])
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+/** The customer records a converted lead became (deal only when the conversion created one). */
+export interface LeadConversionLinks {
+  accountId: string;
+  contactId: string;
+  dealId: string | null;
+}
+
+/**
+ * Fills the empty account/contact/deal links of a lead's entries with what the lead became, in one
+ * UPDATE, so its history shows on the customer's timelines; a link already set is kept (the trigger of
+ * migration 0022 would refuse to change it anyway). Returns how many entries were touched.
+ */
+export async function fillLeadEntryLinks(
+  db: Kysely<DB>,
+  tenantId: string,
+  leadId: string,
+  links: LeadConversionLinks,
+): Promise<number> {
+  const r = await db
+    .updateTable(T)
+    .set({
+      account_id: sql<string>`coalesce(account_id, ${links.accountId}::uuid)`,
+      contact_id: sql<string>`coalesce(contact_id, ${links.contactId}::uuid)`,
+      deal_id: sql<string | null>`coalesce(deal_id, ${links.dealId}::uuid)`,
+    })
+    .where('tenant_id', '=', tenantId)
+    .where('lead_id', '=', leadId)
+    .where((eb) =>
+      eb.or([
+        eb('account_id', 'is', null),
+        eb('contact_id', 'is', null),
+        ...(links.dealId ? [eb('deal_id', 'is', null)] : []),
+      ]),
+    )
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
 }
 
 export async function workspaceTimeZone(db: Kysely<DB>, tenantId: string): Promise<string> {

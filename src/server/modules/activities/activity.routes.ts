@@ -35,7 +35,8 @@ export const activityRoutes =
           tags,
           summary: 'Log a timeline entry',
           description:
-            'Link at least one of account_id, contact_id, deal_id; account_id defaults to the deal’s, else the ' +
+            'Link at least one of account_id, contact_id, deal_id, lead_id (a lead alone is enough: it is worked ' +
+            'before it has an account); account_id defaults to the deal’s, else the ' +
             'contact’s account. A repeated (source, source_event_id) answers 200 with the entry already ' +
             `recorded and the header \`${REPLAYED_HEADER}: true\`, never a duplicate. Entries cannot be edited ` +
             'or deleted: log a correction instead.',
@@ -65,7 +66,7 @@ export const activityRoutes =
           tags,
           summary: 'List timeline entries',
           description:
-            'Newest first, cursor-paginated. `due` filters tasks: overdue (open, due before now), today (open, ' +
+            'Newest first, cursor-paginated. `lead_id` keeps the entries logged on that lead. `due` filters tasks: overdue (open, due before now), today (open, ' +
             'due today in the workspace time zone), upcoming (open, due now or later), open, done.',
           querystring: listActivitiesQuerySchema,
           response: { 200: activityPageSchema, ...problemResponses },
@@ -116,7 +117,7 @@ export const activityRoutes =
       },
     );
 
-    for (const entity of ['account', 'contact', 'deal'] as const) {
+    for (const entity of ['account', 'contact', 'deal', 'lead'] as const) {
       app.get(
         `/${entity}s/:id/timeline`,
         {
@@ -129,7 +130,9 @@ export const activityRoutes =
                 ? 'Newest first; includes the entries of the account’s contacts and deals.'
                 : entity === 'contact'
                   ? 'Newest first; includes the entries of contacts merged into it and of deals where the contact is primary or a deal contact.'
-                  : 'Newest first.',
+                  : entity === 'lead'
+                    ? 'Newest first; the entries logged on the lead, kept (and linked to the customer) after its conversion.'
+                    : 'Newest first.',
             params: entityParams,
             querystring: timelineQuerySchema,
             response: { 200: activityPageSchema, ...problemResponses },

@@ -55,6 +55,7 @@ export const createActivitySchema = z
     account_id: z.uuid().nullable().optional(),
     contact_id: z.uuid().nullable().optional(),
     deal_id: z.uuid().nullable().optional(),
+    lead_id: z.uuid().nullable().optional(),
     source: z.enum(API_SOURCES).default('manual'),
     source_event_id: z
       .string()
@@ -68,11 +69,12 @@ export const createActivitySchema = z
     owner_id: z.uuid().nullable().optional(),
   })
   .superRefine((v, ctx) => {
-    if (!v.account_id && !v.contact_id && !v.deal_id) {
+    // A lead alone is enough: a lead is worked (called, emailed, met) before any account exists.
+    if (!v.account_id && !v.contact_id && !v.deal_id && !v.lead_id) {
       ctx.addIssue({
         code: 'custom',
         path: ['account_id'],
-        message: 'link the entry to at least one of account_id, contact_id, deal_id',
+        message: 'link the entry to at least one of account_id, contact_id, deal_id, lead_id',
       });
     }
     if (v.due_at && v.kind !== 'task') {
@@ -115,6 +117,7 @@ export const listActivitiesQuerySchema = z
     from: instant.optional(),
     to: instant.optional(),
     due: z.enum(TASK_STATES).optional(),
+    lead_id: z.uuid().optional(),
     ...pageParams,
   })
   .refine((v) => !v.from || !v.to || v.from < v.to, { path: ['to'], message: 'must be after from' });
@@ -146,6 +149,7 @@ export const activityResponseSchema = z
     account_id: z.uuid().nullable(),
     contact_id: z.uuid().nullable(),
     deal_id: z.uuid().nullable(),
+    lead_id: z.uuid().nullable(),
     source: z.enum(ACTIVITY_SOURCES),
     source_event_id: z.string().nullable(),
     metadata: z.record(z.string(), z.unknown()),

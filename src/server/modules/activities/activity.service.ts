@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { AppPlatform, DB } from '../../db.js';
 import { diffRecords } from '../../platform/audit/audit.js';
-import { type Actor, requirePermission } from '../../platform/auth/actor.js';
+import { type Actor, can, requirePermission } from '../../platform/auth/actor.js';
 import { FOREIGN_KEY_VIOLATION, sqlState } from '../../platform/db/errors.js';
 import { jsonb } from '../../platform/db/sql.js';
 import { AppError, fieldError } from '../../platform/errors.js';
@@ -26,6 +26,7 @@ import {
   findActivityView,
   findBySourceEvent,
   insertActivity,
+  leadLink,
   listActivityViews,
   type TimelineScope,
   workspaceTimeZone,
@@ -50,7 +51,7 @@ export interface Logged {
   replayed: boolean;
 }
 
-function linkError(field: 'account_id' | 'contact_id' | 'deal_id', what: string): AppError {
+function linkError(field: 'account_id' | 'contact_id' | 'deal_id' | 'lead_id', what: string): AppError {
   return fieldError([field], 'not_found', `${field} does not name ${what} of this workspace`);
 }
 
@@ -79,7 +80,10 @@ async function replayOf(db: Kysely<DB>, actor: Actor, id: string): Promise<Logge
  * timeline is one index range. A repeated (source, source_event_id) returns the existing entry
  * (`replayed: true`) and writes nothing, also when two copies race.
  *
- * Errors: 422 naming the link that does not exist (or names a deal the actor cannot see), the owner
+ * `lead_id` links the entry to a lead (alone or with the others; a lead sets no account: it has none yet).
+ *
+ * Errors: 422 naming the link that does not exist (or names a deal the actor cannot see, or a deleted
+ * lead or one the actor may not view), the owner
  * who is not a member, or an account_id that contradicts the deal's account; 403 for owner_id of
  * another member unless manager/admin.
  */
@@ -128,6 +132,10 @@ export async function createActivity(
         derived ??= c.account_id;
       }
       accountId ??= derived;
+      // A deleted lead is reported like a missing one: nothing more is logged on a lead thrown away.
+      if (input.lead_id && !(await leadVisible(uow.trx, actor, input.lead_id))) {
+        throw linkError('lead_id', 'a lead');
+      }
       const row = await insertActivity(uow.trx, {
         tenant_id: tenantId,
         id: newId(),
@@ -140,6 +148,7 @@ export async function createActivity(
         account_id: accountId,
         contact_id: input.contact_id ?? null,
         deal_id: input.deal_id ?? null,
+        lead_id: input.lead_id ?? null,
         source: input.source,
         source_event_id: sourceEventId,
         metadata: jsonb(input.metadata),
@@ -208,6 +217,7 @@ export async function completeTask(
       account_id: task.account_id,
       contact_id: task.contact_id,
       deal_id: task.deal_id,
+      lead_id: task.lead_id,
       source: 'system',
       source_event_id: eventId,
       metadata: jsonb({ task_id: taskId, due_at: task.due_at?.toISOString() ?? null }),
@@ -263,7 +273,7 @@ export async function activityPage(
   };
 }
 
-/** `GET /activities`: the workspace's visible entries with filters (kind, owner, source, period, task state). */
+/** `GET /activities`: the workspace's visible entries with filters (lead, kind, owner, source, period, task state). */
 export async function listActivities(
   p: AppPlatform,
   ctx: RequestContext,
@@ -275,6 +285,7 @@ export async function listActivities(
     const timeZone = query.due === 'today' ? await workspaceTimeZone(db, actor.workspaceId) : undefined;
     const filters: ActivityFilters = {
       scope: { kind: 'all' },
+      ...(query.lead_id ? { leadId: query.lead_id } : {}),
       ...(query.kind ? { kinds: query.kind } : {}),
       ...(query.owner_id ? { ownerId: query.owner_id === 'me' ? actor.userId : query.owner_id } : {}),
       ...(query.source ? { source: query.source } : {}),
@@ -285,6 +296,13 @@ export async function listActivities(
     };
     return activityPage(db, actor, filters, query.limit, query.cursor);
   });
+}
+
+/** A live lead of the workspace that the actor may view (leads have no record ACL: the role decides). */
+async function leadVisible(db: Kysely<DB>, actor: Actor, id: string): Promise<boolean> {
+  if (!can(actor, 'crm.lead.view')) return false;
+  const l = await leadLink(db, actor.workspaceId, id);
+  return l !== undefined && l.deleted_at === null;
 }
 
 /** Whether the timeline's entity exists for this reader (a restricted deal they cannot see does not). */
@@ -298,6 +316,7 @@ async function entityVisible(db: Kysely<DB>, actor: Actor, scope: Exclude<Timeli
     const c = await contactLink(db, tenantId, scope.id);
     return c !== undefined && c.deleted_at === null;
   }
+  if (scope.kind === 'lead') return leadVisible(db, actor, scope.id);
   const d = await dealLink(db, tenantId, scope.id);
   return d !== undefined && d.deleted_at === null && canSeeDeal(actor, d);
 }
@@ -306,12 +325,14 @@ const ENTITY_NOT_FOUND = {
   account: () => new AppError('account_not_found', 'Account not found'),
   contact: () => new AppError('contact_not_found', 'Contact not found'),
   deal: () => new AppError('deal_not_found', 'Deal not found'),
+  lead: () => new AppError('lead_not_found', 'Lead not found'),
 } as const;
 
 /**
  * An entity's timeline, newest first: an account's includes its contacts' and deals' entries (through
- * the denormalized account_id); a contact's includes the entries of deals it takes part in. 404 for an
- * unknown, deleted or (deal) invisible entity.
+ * the denormalized account_id); a contact's includes the entries of deals it takes part in; a lead's is
+ * the entries logged on it (kept after its conversion). 404 for an unknown, deleted or (deal) invisible
+ * entity.
  */
 export async function timeline(
   p: AppPlatform,

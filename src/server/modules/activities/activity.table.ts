@@ -5,7 +5,11 @@ type Json<T> = ColumnType<T, RawBuilder<string>, RawBuilder<string>>;
 
 export type ActivitySource = 'manual' | 'email' | 'chat' | 'calendar' | 'mcp' | 'system';
 
-/** Append-only: no Updateable type on purpose (the app role has no UPDATE grant either). */
+/**
+ * Append-only: no Updateable type on purpose. The one exception is a lead's conversion filling the empty
+ * account/contact/deal links of the lead's entries (migration 0022: crm_app may UPDATE those three columns
+ * only, and a trigger refuses to change a link already set).
+ */
 export interface ActivityTable {
   tenant_id: string;
   id: string;
@@ -18,6 +22,8 @@ export interface ActivityTable {
   account_id: string | null;
   contact_id: string | null;
   deal_id: string | null;
+  /** A lead the entry was logged on (before or without qualification); kept after its conversion. */
+  lead_id: string | null;
   source: Generated<ActivitySource>;
   source_event_id: string | null;
   metadata: Json<Record<string, unknown>>;
