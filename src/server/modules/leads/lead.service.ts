@@ -17,6 +17,7 @@ import {
   prepareAccountCreate,
   preparedAccountWarnings,
 } from '../accounts/account.service.js';
+import { fillLeadEntryLinks } from '../activities/activity.repository.js';
 import { normalizeEmailChannel, normalizePhoneChannel } from '../contacts/contact.channel.js';
 import { cleanName, composeDisplayName } from '../contacts/contact.names.js';
 import { type ContactJson, presentContact } from '../contacts/contact.presenter.js';
@@ -667,6 +668,8 @@ async function prefixed<T>(prefix: string, run: () => Promise<T>): Promise<T> {
  * the lead's estimate as amount) with that contact as primary, and marks the lead converted with the
  * links. All or nothing: any failure (a deal that does not validate, a missing account) writes nothing.
  * Each created record gets the audit row and event its own module writes, plus `lead.converted`.
+ * The lead's timeline entries stay on the lead and get the new account, contact (and deal) filled into
+ * their empty links, so the history follows the customer (one audit row `lead.activities_linked`).
  * The owner of what is created is the lead's owner (the caller when unowned).
  * Errors: 404 lead_not_found; 409 lead_status_invalid (disqualified, converted); 403 (lead rule,
  * or the account/contact/deal create permissions); 422 naming account_id, contact_id, vn_mst or deal.*.
@@ -832,6 +835,26 @@ export async function convertLead(
         );
         const view = await prefixed('deal', () => createDealIn(uow, dealInput));
         deal = presentDeal(view, actor);
+      }
+
+      // One UPDATE in this transaction: a failed conversion leaves the entries as they were.
+      const linked = await fillLeadEntryLinks(uow.trx, tenantId, lead.id, {
+        accountId: account.id,
+        contactId: contact.id,
+        dealId: deal?.id ?? null,
+      });
+      if (linked > 0) {
+        uow.audit({
+          action: 'lead.activities_linked',
+          entityType: 'lead',
+          entityId: lead.id,
+          diff: {
+            activities_linked: { from: 0, to: linked },
+            account_id: { from: null, to: account.id },
+            contact_id: { from: null, to: contact.id },
+            ...(deal ? { deal_id: { from: null, to: deal.id } } : {}),
+          },
+        });
       }
 
       const converted = await applyChange(
