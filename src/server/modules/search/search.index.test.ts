@@ -208,6 +208,40 @@ describe('search indexes under RLS', () => {
     expect(p.anywhere?.plan).not.toMatch(/Seq Scan/);
   });
 
+  it('a phrase at a word start, sparse in name order, comes through the words-and-pairs index', async () => {
+    // Names that sort after the 3,000 fillers, so each tier-2 probe comes up short (migration 0023).
+    await insertContact(t, ws.id, { display_name: 'Nguyễn Thành Công', channels: [] });
+    await insertContact(t, ws.id, { display_name: 'Trương Thành Long Công', channels: [] });
+    await insertDeal(t, ws.id, { name: 'Triển khai Thành Công' });
+    await accountFor(t, ws.admin, { name: 'Xây dựng Thành Công' });
+    const res = await ws.admin.client.get<SearchResponse>('/crm/v1/search?q=Th%C3%A0nh%20C%C3%B4ng&limit=5');
+    expect(res.status, res.raw).toBe(200);
+    // The word start first; "Thành Long Công" holds both words apart (tier 3, after it).
+    expect(res.body.contacts?.data.map((c) => c.display_name)).toEqual([
+      'Nguyễn Thành Công',
+      'Trương Thành Long Công',
+    ]);
+    expect(res.body.deals?.data.map((d) => d.name)).toEqual(['Triển khai Thành Công']);
+    expect(res.body.accounts?.data.map((a) => a.name)).toEqual(['Xây dựng Thành Công']);
+
+    const src = await fnText('crm_core.crm_contact_search(text, int)');
+    expect(src).toContain('crm_core.account_search_words(a.search_text) @@ $9');
+    const p = await plans({
+      words: {
+        sql:
+          'SELECT a.id FROM crm_core.crm_contacts a WHERE a.tenant_id = $1 AND a.deleted_at IS NULL' +
+          " AND crm_core.account_search_words(a.search_text) @@ 'thanh_cong:*'::tsquery" +
+          " AND (a.search_text || '') LIKE $4 AND NOT a.name_fold LIKE $3 LIMIT $6",
+        types: TYPES,
+        args: `'${ws.id}', 'thanh cong', 'thanh cong%', '% thanh cong%', 'thanh con', 6, NULL, NULL`,
+      },
+    });
+    expect(p.words?.rows).toBe(1);
+    expect(p.words?.plan, `${ENGINE}:\n${p.words?.plan}`).toMatch(
+      /Bitmap Index Scan on crm_contacts_words_idx/,
+    );
+  });
+
   it('channel lookup: a range of the value btree', async () => {
     const src = await fnText('crm_core.crm_contact_channel_search(text, boolean, text[], int)');
     expect(src).toContain('AND ch.value COLLATE "C" >= p_value COLLATE "C"');
