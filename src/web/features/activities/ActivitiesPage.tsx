@@ -1,9 +1,9 @@
-import { type InfiniteData, useInfiniteQuery } from '@tanstack/react-query';
+import { type InfiniteData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useMemo, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router';
-import { getCrmV1Activities } from '../../../shared/api-client/sdk.gen.js';
+import { getCrmV1Activities, getCrmV1LeadsById } from '../../../shared/api-client/sdk.gen.js';
 import type { Activity, GetCrmV1ActivitiesResponse } from '../../../shared/api-client/types.gen.js';
 import { useMe } from '../../app/session.js';
 import { call } from '../../lib/api.js';
@@ -249,6 +249,12 @@ function ActivityRow(props: { activity: Activity; showOwner: boolean }) {
               <Link to={link.to}>{link.label}</Link>
             </>
           )}
+          {!link && a.lead_id && (
+            <>
+              {' · '}
+              <LeadLink id={a.lead_id} />
+            </>
+          )}
         </span>
       </div>
       {status && <TaskBadge status={status} />}
@@ -256,5 +262,25 @@ function ActivityRow(props: { activity: Activity; showOwner: boolean }) {
         <CompleteButton activity={a} />
       )}
     </div>
+  );
+}
+
+/**
+ * An entry logged only on a lead names the lead (a converted lead's entries carry the customer's links,
+ * shown like any other). The name comes from the lead itself under the drawer's query key, so opening
+ * the lead reuses it; rows are virtualized, so only the visible ones ask.
+ */
+function LeadLink(props: { id: string }) {
+  const { t } = useTranslation('activities');
+  const q = useQuery({
+    queryKey: ['lead', props.id],
+    queryFn: () => call(getCrmV1LeadsById({ path: { id: props.id } })),
+    meta: { silent: true },
+    retry: false,
+  });
+  return (
+    <Link to={`/leads/${props.id}`}>
+      {q.data ? t('page.open.leadNamed', { name: q.data.display_name }) : t('page.open.lead')}
+    </Link>
   );
 }

@@ -8,7 +8,7 @@ import { Dialog } from '../../ui/Dialog.js';
 import { Field, SelectField } from '../../ui/Field.js';
 import { toast } from '../../ui/toast.js';
 import { EntityPicker, type Picked } from './EntityPicker.js';
-import { LOG_KINDS, type LogKind } from './kinds.js';
+import { LOG_KINDS, type LogKind, type Subject } from './kinds.js';
 
 /** Same limits as the API's activity schema (activity.schema.ts ACTIVITY_LIMITS). */
 const SUBJECT_MAX = 300;
@@ -29,13 +29,14 @@ export function fromLocalInput(v: string): string | null {
 type Body = PostCrmV1ActivitiesData['body'];
 
 /**
- * Log a call, meeting, email, note or task, from anywhere (deal, account, contact, palette, activities
- * page). The `subject` given by the caller is linked and fixed; the other links can be picked.
+ * Log a call, meeting, email, note or task, from anywhere (deal, account, contact, lead, palette,
+ * activities page). The `subject` given by the caller is linked and fixed; the other links can be picked
+ * (a lead is only ever fixed: an entry is logged on a lead from the lead's panel).
  */
 export function LogActivityDialog(props: {
   open: boolean;
   onClose: () => void;
-  subject?: { kind: 'deal' | 'account' | 'contact'; id: string };
+  subject?: Subject;
   /** Start with this kind selected (e.g. "note" from a quick-add, "task" from the activities page). */
   initialKind?: LogKind;
 }) {
@@ -47,11 +48,7 @@ export function LogActivityDialog(props: {
   );
 }
 
-function LogActivityForm(props: {
-  subject?: { kind: 'deal' | 'account' | 'contact'; id: string };
-  initialKind?: LogKind;
-  onDone: () => void;
-}) {
+function LogActivityForm(props: { subject?: Subject; initialKind?: LogKind; onDone: () => void }) {
   const { t } = useTranslation('activities');
   const qc = useQueryClient();
   const bodyId = useId();
@@ -97,8 +94,11 @@ function LogActivityForm(props: {
       deal_id: fixed?.kind === 'deal' ? fixed.id : (deal?.id ?? null),
       account_id: fixed?.kind === 'account' ? fixed.id : (account?.id ?? null),
       contact_id: fixed?.kind === 'contact' ? fixed.id : (contact?.id ?? null),
+      ...(fixed?.kind === 'lead' ? { lead_id: fixed.id } : {}),
     };
-    if (!ids.deal_id && !ids.account_id && !ids.contact_id) local.account_id = t('log.linkRequired');
+    if (!ids.deal_id && !ids.account_id && !ids.contact_id && !ids.lead_id) {
+      local.account_id = t('log.linkRequired');
+    }
     setErrors(local);
     if (Object.keys(local).length > 0) return;
     const isTask = kind === 'task';
@@ -208,6 +208,11 @@ function LogActivityForm(props: {
         {fixed?.kind === 'account' && errors.account_id && (
           <div className="field-error" role="alert">
             {errors.account_id}
+          </div>
+        )}
+        {fixed?.kind === 'lead' && errors.lead_id && (
+          <div className="field-error" role="alert">
+            {errors.lead_id}
           </div>
         )}
       </fieldset>

@@ -4,6 +4,7 @@ import {
   getCrmV1AccountsByIdTimeline,
   getCrmV1ContactsByIdTimeline,
   getCrmV1DealsByIdTimeline,
+  getCrmV1LeadsByIdTimeline,
 } from '../../../shared/api-client/sdk.gen.js';
 import type { Activity } from '../../../shared/api-client/types.gen.js';
 import { useMe } from '../../app/session.js';
@@ -25,14 +26,16 @@ function fetchPage(subject: Subject, cursor: string | undefined) {
       return call(getCrmV1AccountsByIdTimeline(options));
     case 'contact':
       return call(getCrmV1ContactsByIdTimeline(options));
+    case 'lead':
+      return call(getCrmV1LeadsByIdTimeline(options));
   }
 }
 
 /**
- * The activity timeline of a deal, account or contact: newest first, a page at a time ("load more"),
- * shared by the deal page, the Account 360 and the contact drawer.
+ * The activity timeline of a deal, account, contact or lead: newest first, a page at a time ("load
+ * more"), shared by the deal page, the Account 360, the contact drawer and the lead drawer.
  */
-export function Timeline(props: { subject: { kind: 'deal' | 'account' | 'contact'; id: string } }) {
+export function Timeline(props: { subject: Subject }) {
   const { t } = useTranslation('activities');
   const { kind, id } = props.subject;
   const q = useInfiniteQuery({

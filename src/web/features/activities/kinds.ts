@@ -4,7 +4,7 @@ import type { Activity } from '../../../shared/api-client/types.gen.js';
 export const LOG_KINDS = ['call', 'meeting', 'email', 'note', 'task', 'site_visit'] as const;
 export type LogKind = (typeof LOG_KINDS)[number];
 
-export type SubjectKind = 'deal' | 'account' | 'contact';
+export type SubjectKind = 'deal' | 'account' | 'contact' | 'lead';
 export interface Subject {
   kind: SubjectKind;
   id: string;

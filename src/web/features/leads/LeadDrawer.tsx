@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, type ReactNode, useEffect, useRef, useState } from 'react';
+import { type FormEvent, type ReactNode, useEffect, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import {
@@ -9,20 +9,24 @@ import {
   postCrmV1LeadsByIdDisqualify,
   postCrmV1LeadsByIdQualify,
 } from '../../../shared/api-client/sdk.gen.js';
+import { can, useMe } from '../../app/session.js';
 import { ApiError, call } from '../../lib/api.js';
 import { useFormat } from '../../lib/format.js';
 import { Dialog } from '../../ui/Dialog.js';
 import { Field } from '../../ui/Field.js';
 import { toast } from '../../ui/toast.js';
+import { LogActivityDialog } from '../activities/LogActivityDialog.js';
 import { useMembers } from '../activities/members.js';
+import { Timeline } from '../activities/Timeline.js';
 import { ConvertLeadDialog } from './ConvertLeadDialog.js';
 import { LeadFormDialog } from './LeadFormDialog.js';
 import { type Lead, statusBadge } from './types.js';
 
 /**
  * The lead side panel (a modal native <dialog> laid out as a drawer, like the contact's): the lead's
- * details and the actions its abilities allow — edit, qualify, disqualify with a reason, reopen,
- * convert, delete. The server decides; the buttons only follow `abilities`.
+ * details, its timeline (calls, emails, meetings logged while it is worked, kept after conversion), and
+ * the actions its abilities allow — edit, qualify, disqualify with a reason, reopen, convert, delete,
+ * log an activity. The server decides; the buttons only follow `abilities` and the role.
  */
 export function LeadDrawer(props: { leadId: string | null; onClose: () => void }) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -67,6 +71,9 @@ function DrawerContent(props: { id: string; onClose: () => void }) {
   const [editing, setEditing] = useState(false);
   const [disqualifying, setDisqualifying] = useState(false);
   const [converting, setConverting] = useState(false);
+  const [logging, setLogging] = useState(false);
+  const me = useMe();
+  const timelineId = useId();
   const q = useQuery({
     queryKey: ['lead', props.id],
     queryFn: () => call(getCrmV1LeadsById({ path: { id: props.id } })),
@@ -161,6 +168,11 @@ function DrawerContent(props: { id: string; onClose: () => void }) {
                 {t('common:action.edit')}
               </button>
             )}
+            {can(me, 'crm.activity.create') && l.deleted_at === null && (
+              <button type="button" className="btn" onClick={() => setLogging(true)}>
+                {t('drawer.logActivity')}
+              </button>
+            )}
             {l.abilities.includes('delete') && (
               <button
                 type="button"
@@ -218,6 +230,15 @@ function DrawerContent(props: { id: string; onClose: () => void }) {
             <Row label={t('field.description')} value={l.description} />
             <Row label={t('field.created')} value={fmt.dateTime(l.created_at)} />
           </dl>
+          <section className="stack" aria-labelledby={timelineId} data-testid="lead-timeline">
+            <h3 id={timelineId}>{t('drawer.timeline')}</h3>
+            <Timeline subject={{ kind: 'lead', id: l.id }} />
+          </section>
+          <LogActivityDialog
+            open={logging}
+            onClose={() => setLogging(false)}
+            subject={{ kind: 'lead', id: l.id }}
+          />
           <LeadFormDialog open={editing} onClose={() => setEditing(false)} lead={l} />
           <DisqualifyDialog
             lead={l}
