@@ -33,6 +33,7 @@ export type ActivityInput = {
     account_id: string | null;
     contact_id: string | null;
     deal_id: string | null;
+    lead_id: string | null;
     source: 'manual' | 'email' | 'chat' | 'calendar' | 'mcp' | 'system';
     source_event_id: string | null;
     metadata: {
@@ -686,6 +687,7 @@ export type Activity = {
     account_id: string | null;
     contact_id: string | null;
     deal_id: string | null;
+    lead_id: string | null;
     source: 'manual' | 'email' | 'chat' | 'calendar' | 'mcp' | 'system';
     source_event_id: string | null;
     metadata: {
@@ -6863,6 +6865,7 @@ export type GetCrmV1ActivitiesData = {
         from?: string;
         to?: string;
         due?: 'overdue' | 'today' | 'upcoming' | 'open' | 'done';
+        lead_id?: string;
         limit?: number;
         cursor?: string;
     };
@@ -6924,6 +6927,7 @@ export type PostCrmV1ActivitiesData = {
         account_id?: string | null;
         contact_id?: string | null;
         deal_id?: string | null;
+        lead_id?: string | null;
         source?: 'manual' | 'email' | 'chat' | 'calendar' | 'mcp';
         source_event_id?: string | null;
         metadata?: {
@@ -7260,6 +7264,64 @@ export type GetCrmV1DealsByIdTimelineResponses = {
 };
 
 export type GetCrmV1DealsByIdTimelineResponse = GetCrmV1DealsByIdTimelineResponses[keyof GetCrmV1DealsByIdTimelineResponses];
+
+export type GetCrmV1LeadsByIdTimelineData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: {
+        kinds?: string;
+        limit?: number;
+        cursor?: string;
+    };
+    url: '/crm/v1/leads/{id}/timeline';
+};
+
+export type GetCrmV1LeadsByIdTimelineErrors = {
+    /**
+     * Default Response
+     */
+    400: Problem;
+    /**
+     * Default Response
+     */
+    401: Problem;
+    /**
+     * Default Response
+     */
+    403: Problem;
+    /**
+     * Default Response
+     */
+    404: Problem;
+    /**
+     * Default Response
+     */
+    422: Problem;
+    /**
+     * Default Response
+     */
+    429: Problem;
+};
+
+export type GetCrmV1LeadsByIdTimelineError = GetCrmV1LeadsByIdTimelineErrors[keyof GetCrmV1LeadsByIdTimelineErrors];
+
+export type GetCrmV1LeadsByIdTimelineResponses = {
+    /**
+     * Default Response
+     */
+    200: {
+        data: Array<Activity>;
+        page: {
+            limit: number;
+            next_cursor: string | null;
+            has_more: boolean;
+        };
+    };
+};
+
+export type GetCrmV1LeadsByIdTimelineResponse = GetCrmV1LeadsByIdTimelineResponses[keyof GetCrmV1LeadsByIdTimelineResponses];
 
 export type GetCrmV1ExchangeRatesData = {
     body?: never;
