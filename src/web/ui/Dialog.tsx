@@ -14,6 +14,10 @@ export function Dialog(props: {
   labelledBy?: string;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
+  // Read by the close event, which fires a task after `d.close()`: by then the parent may have rendered
+  // again (and navigated), so the latest `open` decides, not the one of the render that closed it.
+  const openRef = useRef(props.open);
+  openRef.current = props.open;
   const { t } = useTranslation();
   useEffect(() => {
     const d = ref.current;
@@ -27,8 +31,11 @@ export function Dialog(props: {
       className={props.wide ? 'dialog dialog-wide' : 'dialog'}
       aria-label={props.title}
       // React bubbles a nested dialog's close/cancel events through its ancestors: only our own count.
+      // A close the parent asked for (open became false) is not reported back: calling onClose again
+      // then could undo what the parent did meanwhile (a form that saved, closed and navigated to the new
+      // record was sent back to the list by its own second close).
       onClose={(e) => {
-        if (e.target === e.currentTarget) props.onClose();
+        if (e.target === e.currentTarget && openRef.current) props.onClose();
       }}
       onCancel={(e) => {
         if (e.target !== e.currentTarget) return;
