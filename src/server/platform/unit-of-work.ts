@@ -1,4 +1,4 @@
-import type { OperationNodeSource, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import { type AuditEntry, appendAudit } from './audit/audit.js';
 import type { Actor } from './auth/actor.js';
 import type { Database } from './db/database.js';
@@ -16,12 +16,6 @@ export interface UnitOfWork<DB> {
   requestId: string | null;
   audit(entry: AuditEntry): void;
   emit(event: DomainEvent): void;
-  /**
-   * A write whose result nothing in this transaction reads (a history row, a system timeline entry):
-   * run as a data-modifying CTE of the closing audit statement instead of a round trip of its own.
-   * It runs after everything `fn` does, and still before the commit.
-   */
-  alongside(statement: OperationNodeSource): void;
 }
 
 export interface RequestContext {
@@ -49,20 +43,19 @@ export async function writeTransaction<DB, T>(
   const result = await db.transaction(ctx.actor.workspaceId, async (trx) => {
     const audits: AuditEntry[] = [];
     const events: DomainEvent[] = [];
-    const alongside: OperationNodeSource[] = [];
     const value = await fn({
       trx,
       actor: ctx.actor,
       requestId: ctx.requestId,
       audit: (e) => audits.push(e),
       emit: (e) => events.push(e),
-      alongside: (statement) => alongside.push(statement),
     });
     // Events and audit entries are written last (audit very last: it locks the workspace's chain head
-    // until commit), the outbox insert and the use case's `alongside` writes folded into the audit statement.
+    // until commit), the outbox insert folded into the audit statement.
     const envelopes = envelopesOf(ctx.actor, ctx.requestId, events);
-    if (envelopes.length > 0) alongside.push(outboxInsert(envelopes));
-    await appendAudit(trx, ctx.actor, ctx.requestId, audits, { alongside });
+    await appendAudit(trx, ctx.actor, ctx.requestId, audits, {
+      ...(envelopes.length > 0 ? { alongside: outboxInsert(envelopes) } : {}),
+    });
     emitted = envelopes;
     return value;
   });

@@ -1,3 +1,4 @@
+import { type OperationNodeSource, sql } from 'kysely';
 import type { DB } from '../../db.js';
 import { jsonb } from '../../platform/db/sql.js';
 import { newId } from '../../platform/ids.js';
@@ -41,17 +42,30 @@ export interface SystemActivity {
  * lands on the account's timeline.
  */
 /**
- * `deferred`: hand the insert to `uow.alongside`, so it runs inside the transaction's closing audit
- * statement instead of a round trip of its own (hot paths: a deal's creation and moves). Only for
- * entries nothing later in the transaction reads, and whose deal/contact the transaction does not delete.
+ * `alongside`: another insert of the same transaction to run in the same statement (a data-modifying
+ * CTE), saving a round trip on hot paths such as a deal move (its stage-history row).
  */
 export async function recordSystemActivity(
   uow: UnitOfWork<DB>,
   a: SystemActivity,
-  options: { deferred?: boolean } = {},
+  options: { alongside?: OperationNodeSource } = {},
 ): Promise<string> {
-  const id = newId();
   const accountId = a.accountId !== undefined ? a.accountId : await derivedAccountId(uow, a);
+  const { id, insert } = systemActivityInsert(uow, { ...a, accountId });
+  if (options.alongside) await sql`WITH alongside AS (${options.alongside}) ${insert}`.execute(uow.trx);
+  else await sql`${insert}`.execute(uow.trx);
+  return id;
+}
+
+/**
+ * The INSERT of one system entry whose account is known, not yet run: for a caller that folds it into
+ * a statement of its own (a deal move runs it as a CTE of the deal's UPDATE).
+ */
+export function systemActivityInsert(
+  uow: UnitOfWork<DB>,
+  a: SystemActivity & { accountId: string | null },
+): { id: string; insert: OperationNodeSource } {
+  const id = newId();
   const insert = uow.trx.insertInto('crm_core.crm_activities').values({
     tenant_id: uow.actor.workspaceId,
     id,
@@ -61,7 +75,7 @@ export async function recordSystemActivity(
     occurred_at: a.occurredAt ?? new Date(),
     due_at: null,
     related_activity_id: null,
-    account_id: accountId,
+    account_id: a.accountId,
     contact_id: a.contactId ?? null,
     deal_id: a.dealId ?? null,
     source: 'system',
@@ -71,9 +85,7 @@ export async function recordSystemActivity(
     actor_type: uow.actor.type,
     created_by: uow.actor.userId,
   });
-  if (options.deferred) uow.alongside(insert);
-  else await insert.execute();
-  return id;
+  return { id, insert };
 }
 
 async function derivedAccountId(uow: UnitOfWork<DB>, a: SystemActivity): Promise<string | null> {

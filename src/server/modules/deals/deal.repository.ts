@@ -1,4 +1,11 @@
-import { type Expression, type Kysely, type RawBuilder, type SqlBool, sql } from 'kysely';
+import {
+  type Expression,
+  type Kysely,
+  type OperationNodeSource,
+  type RawBuilder,
+  type SqlBool,
+  sql,
+} from 'kysely';
 import type { Role } from '../../../shared/auth.js';
 import type { DB } from '../../db.js';
 import type { Actor } from '../../platform/auth/actor.js';
@@ -131,15 +138,28 @@ export async function updateDealRow(
   id: string,
   expectedVersion: number,
   patch: DealRowUpdate,
+  /**
+   * Inserts nothing else in the transaction reads (a move's stage-history row and timeline entry), run
+   * as data-modifying CTEs of this UPDATE: one round trip for all, before the audit statement takes the
+   * workspace's chain head (so the head is not held while they are written).
+   */
+  alongside: readonly OperationNodeSource[] = [],
 ): Promise<DealRecord | undefined> {
-  const r = await db
+  const update = db
     .updateTable(T)
     .set({ ...patch, version: sql`version + 1`, updated_at: sql`now()` })
     .where('tenant_id', '=', tenantId)
     .where('id', '=', id)
     .where('version', '=', expectedVersion)
-    .returningAll()
-    .executeTakeFirst();
+    .returningAll();
+  const r =
+    alongside.length === 0
+      ? await update.executeTakeFirst()
+      : (
+          await sql<DealRow>`WITH ${sql.join(
+            alongside.map((st, i) => sql`${sql.raw(`a${i}`)} AS (${st})`),
+          )} ${update}`.execute(db)
+        ).rows[0];
   return r ? { ...r, amount_minor: num(r.amount_minor), currency: r.currency.trim() as DealCurrency } : r;
 }
 

@@ -8,7 +8,7 @@ import { AppError, type FieldError, fieldError, fieldPath } from '../../platform
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
 import { newId } from '../../platform/ids.js';
 import type { RequestContext, UnitOfWork } from '../../platform/unit-of-work.js';
-import { recordSystemActivity } from '../activities/activity.record.js';
+import { recordSystemActivity, systemActivityInsert } from '../activities/activity.record.js';
 import { evaluateTransition, type UnmetRule } from '../pipelines/pipeline.rules.js';
 import {
   dealClosed,
@@ -288,22 +288,20 @@ export async function createDealIn(uow: Uow, input: CreateDealParsed): Promise<D
     deleted_at: null,
   });
   await insertDealContacts(uow.trx, tenantId, row.id, contacts, actor.userId);
-  uow.alongside(
-    stageTransitionInsert(uow.trx, {
-      tenant_id: tenantId,
-      id: newId(),
-      deal_id: row.id,
-      pipeline_id: pw.pipeline.id,
-      from_stage_id: null,
-      to_stage_id: stage.id,
-      from_status: null,
-      to_status: status,
-      probability: row.probability,
-      ms_in_from_stage: null,
-      actor_type: actor.type,
-      actor_id: actor.type === 'system' ? null : actor.id,
-    }),
-  );
+  const history = stageTransitionInsert(uow.trx, {
+    tenant_id: tenantId,
+    id: newId(),
+    deal_id: row.id,
+    pipeline_id: pw.pipeline.id,
+    from_stage_id: null,
+    to_stage_id: stage.id,
+    from_status: null,
+    to_status: status,
+    probability: row.probability,
+    ms_in_from_stage: null,
+    actor_type: actor.type,
+    actor_id: actor.type === 'system' ? null : actor.id,
+  });
   await recordSystemActivity(
     uow,
     {
@@ -314,7 +312,7 @@ export async function createDealIn(uow: Uow, input: CreateDealParsed): Promise<D
       dealId: row.id,
       metadata: { stage_id: stage.id, stage_code: stage.code, pipeline_id: pw.pipeline.id },
     },
-    { deferred: true },
+    { alongside: history },
   );
   const view: DealView = {
     ...row,
@@ -770,30 +768,21 @@ async function applyTransition(
     probability_overridden: closedNow ? false : current.probability_overridden,
     updated_by: actor.userId,
   };
-  const updated = await updateDealRow(uow.trx, tenantId, current.id, current.version, patch);
-  if (!updated) throw versionConflict(current, actor, current.version);
-  let contacts = current.contacts;
-  if (after.primary_contact_id && !contacts.some((c) => c.contact_id === after.primary_contact_id)) {
-    contacts = withPrimary(contacts, after.primary_contact_id);
-    await insertDealContacts(uow.trx, tenantId, current.id, contacts, actor.userId);
-  }
-  uow.alongside(
-    stageTransitionInsert(uow.trx, {
-      tenant_id: tenantId,
-      id: newId(),
-      deal_id: current.id,
-      pipeline_id: current.pipeline_id,
-      from_stage_id: current.stage_id,
-      to_stage_id: target.id,
-      from_status: current.status,
-      to_status: newStatus,
-      probability: updated.probability,
-      ms_in_from_stage: Math.max(0, now.getTime() - current.stage_entered_at.getTime()),
-      occurred_at: now,
-      actor_type: actor.type,
-      actor_id: actor.type === 'system' ? null : actor.id,
-    }),
-  );
+  const history = stageTransitionInsert(uow.trx, {
+    tenant_id: tenantId,
+    id: newId(),
+    deal_id: current.id,
+    pipeline_id: current.pipeline_id,
+    from_stage_id: current.stage_id,
+    to_stage_id: target.id,
+    from_status: current.status,
+    to_status: newStatus,
+    probability: patch.probability ?? current.probability,
+    ms_in_from_stage: Math.max(0, now.getTime() - current.stage_entered_at.getTime()),
+    occurred_at: now,
+    actor_type: actor.type,
+    actor_id: actor.type === 'system' ? null : actor.id,
+  });
   const closing = newStatus !== 'open' && newStatus !== current.status;
   const change: StageChange = {
     from_stage_id: current.stage_id,
@@ -804,21 +793,29 @@ async function applyTransition(
     to_status: newStatus,
   };
   const fromName = from?.name_en ?? current.stage.name_en;
-  await recordSystemActivity(
-    uow,
-    {
-      kind: closing ? (`deal_${newStatus}` as 'deal_won' | 'deal_lost' | 'deal_cancelled') : 'stage_changed',
-      subject: closing
-        ? `Deal ${newStatus}: ${updated.name}`
-        : `Stage changed: ${fromName} → ${target.name_en}`,
-      accountId: updated.account_id,
-      contactId: updated.primary_contact_id,
-      dealId: current.id,
-      occurredAt: now,
-      metadata: { ...change, ...(lostReason ? { lost_reason: lostReason } : {}) },
-    },
-    { deferred: true },
-  );
+  const timeline = systemActivityInsert(uow, {
+    kind: closing ? (`deal_${newStatus}` as 'deal_won' | 'deal_lost' | 'deal_cancelled') : 'stage_changed',
+    subject: closing
+      ? `Deal ${newStatus}: ${current.name}`
+      : `Stage changed: ${fromName} → ${target.name_en}`,
+    accountId: after.account_id,
+    contactId: after.primary_contact_id,
+    dealId: current.id,
+    occurredAt: now,
+    metadata: { ...change, ...(lostReason ? { lost_reason: lostReason } : {}) },
+  });
+  // The history row and the timeline entry ride in the UPDATE (one round trip), written before the audit
+  // statement locks the workspace's chain head, so a workspace's moves do not queue behind them.
+  const updated = await updateDealRow(uow.trx, tenantId, current.id, current.version, patch, [
+    history,
+    timeline.insert,
+  ]);
+  if (!updated) throw versionConflict(current, actor, current.version);
+  let contacts = current.contacts;
+  if (after.primary_contact_id && !contacts.some((c) => c.contact_id === after.primary_contact_id)) {
+    contacts = withPrimary(contacts, after.primary_contact_id);
+    await insertDealContacts(uow.trx, tenantId, current.id, contacts, actor.userId);
+  }
   const next: DealView = {
     ...current,
     ...updated,

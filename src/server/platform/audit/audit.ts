@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type OperationNodeSource, type QueryExecutorProvider, type RawBuilder, sql } from 'kysely';
+import { type QueryExecutorProvider, type RawBuilder, sql } from 'kysely';
 import type { Actor } from '../auth/actor.js';
 import { jsonb } from '../db/sql.js';
 import { newId } from '../ids.js';
@@ -90,32 +90,21 @@ export function hashAuditRow(row: Omit<AuditRow, 'hash'>): string {
     .digest('hex');
 }
 
-/** `WITH a0 AS (…), a1 AS (…) ` for the given data-modifying statements (empty for none). */
-function withClause(statements: readonly OperationNodeSource[]): RawBuilder<unknown> {
-  if (statements.length === 0) return sql``;
-  return sql`WITH ${sql.join(
-    statements.map((st, i) => sql`${sql.raw(`a${i}`)} AS (${st})`),
-    sql`, `,
-  )} `;
-}
-
 /** Appends entries to the workspace's chain. Must run inside the transaction that made the change. */
 export async function appendAudit(
   trx: QueryExecutorProvider,
   actor: Actor,
   requestId: string | null,
   entries: readonly AuditEntry[],
-  options: { alongside?: readonly OperationNodeSource[] } = {},
+  options: { alongside?: RawBuilder<unknown> } = {},
 ): Promise<void> {
-  const alongside = options.alongside ?? [];
-  // The `alongside` writes (the outbox insert, history rows…) ride in the same statement as
-  // data-modifying CTEs: one round trip for all of them.
-  const before = withClause(alongside);
   if (entries.length === 0) {
-    if (alongside.length > 0) await sql`${before}SELECT 1`.execute(trx);
+    if (options.alongside) await options.alongside.execute(trx);
     return;
   }
   const tenantId = actor.workspaceId;
+  // `alongside` (the outbox insert) rides in the same statement as a data-modifying CTE: one round trip.
+  const before = options.alongside ? sql`WITH alongside AS (${options.alongside}) ` : sql``;
   // Creates the head on first use, otherwise locks it (ON CONFLICT DO UPDATE takes the row lock).
   const head = await sql<{ seq: number; hash: string }>`
     ${before}INSERT INTO crm_core.crm_audit_heads (tenant_id, seq, hash) VALUES (${tenantId}, 0, ${GENESIS_HASH})
