@@ -2,11 +2,15 @@ import { type Kysely, sql } from 'kysely';
 
 /**
  * Global search gets the words-and-pairs index of migration 0021 (ADR 0024) for its word-start tier:
- * contacts (their search text), deals (their name) and the global account search. Their tier 2 fell back,
- * when sparse in name order, to the trigram index, whose posting lists for common Vietnamese syllables
- * are long ("Tô Bảo Oanh", "thanh con"). The functions are those of migration 0009, re-created from a copy
- * of its generator (a migration never imports another's code) with one change: the sparse tier-2 query
- * asks the words index first when the query's tokens are plain words. `down` re-creates them as 0009 did.
+ * contacts (their search text) and the global account search. Their tier 2 fell back, when sparse in
+ * name order, to the trigram index, whose posting lists for common Vietnamese syllables are long
+ * ("Tô Bảo Oanh", "thanh con"). The functions are those of migration 0009, re-created from a copy of its
+ * generator (a migration never imports another's code) with one change: the sparse tier-2 query asks
+ * the words index first when the query's tokens are plain words. `down` re-creates them as 0009 did.
+ *
+ * Not deals: every move rewrites the deal's row, and an expression GIN index on it made each move
+ * compute and insert the name's words again (measured in the moves benchmark); deal names are short
+ * and their search probes only 200 rows.
  */
 
 const PROBE = 2000;
@@ -134,8 +138,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .raw(`
   CREATE INDEX crm_contacts_words_idx ON crm_core.crm_contacts
     USING gin (tenant_id, crm_core.account_search_words(search_text));
-  CREATE INDEX crm_deals_words_idx ON crm_core.crm_deals
-    USING gin (tenant_id, crm_core.account_search_words(name_fold));
   ${tieredSearch(
     {
       fn: 'crm_contact_search',
@@ -164,25 +166,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     true,
   )}
 
-  ${tieredSearch(
-    {
-      fn: 'crm_deal_search',
-      table: 'crm_deals',
-      text: 'name_fold',
-      params: ', p_user uuid, p_role text',
-      // The rule of deal.visibility.ts: default mode, admin, owner, allow-listed member or role.
-      acl: `(a.acl_mode = ''default'' OR $8 = ''admin'' OR a.owner_id = $7 OR $7 = ANY(a.acl_member_ids) OR $8 = ANY(a.acl_roles))`,
-      // The deal name index carries no ACL or deletion columns: each probed row is a heap visit.
-      probe: 200,
-    },
-    'p_user',
-    'p_role',
-    true,
-  )}
 
-  -- Contacts by channel value: normalized values (E.164 phones, lower-cased emails) looked up exactly
-  -- or by prefix on the (tenant_id, value COLLATE "C", kind) btree. One row per contact (its best
-  -- matching channel: exact before prefix, then by value), live contacts only.
   `)
     .execute(db);
 }
@@ -218,26 +202,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
     false,
   )}
 
-  ${tieredSearch(
-    {
-      fn: 'crm_deal_search',
-      table: 'crm_deals',
-      text: 'name_fold',
-      params: ', p_user uuid, p_role text',
-      // The rule of deal.visibility.ts: default mode, admin, owner, allow-listed member or role.
-      acl: `(a.acl_mode = ''default'' OR $8 = ''admin'' OR a.owner_id = $7 OR $7 = ANY(a.acl_member_ids) OR $8 = ANY(a.acl_roles))`,
-      // The deal name index carries no ACL or deletion columns: each probed row is a heap visit.
-      probe: 200,
-    },
-    'p_user',
-    'p_role',
-    false,
-  )}
 
-  -- Contacts by channel value: normalized values (E.164 phones, lower-cased emails) looked up exactly
-  -- or by prefix on the (tenant_id, value COLLATE "C", kind) btree. One row per contact (its best
-  -- matching channel: exact before prefix, then by value), live contacts only.
-  DROP INDEX crm_core.crm_deals_words_idx;
   DROP INDEX crm_core.crm_contacts_words_idx;
   `)
     .execute(db);
