@@ -25,6 +25,7 @@ ActivityRef.implement({
     accountId: t.exposeID('account_id', { nullable: true }),
     contactId: t.exposeID('contact_id', { nullable: true }),
     dealId: t.exposeID('deal_id', { nullable: true }),
+    leadId: t.exposeID('lead_id', { nullable: true }),
     account: t.field({
       type: AccountRef,
       nullable: true,
@@ -57,7 +58,8 @@ const ActivityInput = builder.inputType('ActivityInput', {
     dueAt: t.field({ type: 'DateTime', required: false, description: 'Tasks only.' }),
     accountId: t.id({ required: false }),
     contactId: t.id({ required: false }),
-    dealId: t.id({ required: false, description: 'At least one of accountId, contactId, dealId.' }),
+    dealId: t.id({ required: false }),
+    leadId: t.id({ required: false, description: 'At least one of accountId, contactId, dealId, leadId.' }),
     source: t.string({ required: false, description: 'manual (default), email, chat, calendar or mcp.' }),
     sourceEventId: t.string({
       required: false,
@@ -90,6 +92,7 @@ builder.mutationFields((t) => ({
           account_id: id(i.accountId, 'input.accountId'),
           contact_id: id(i.contactId, 'input.contactId'),
           deal_id: id(i.dealId, 'input.dealId'),
+          lead_id: id(i.leadId, 'input.leadId'),
           source: i.source,
           source_event_id: i.sourceEventId,
           metadata: i.metadata,

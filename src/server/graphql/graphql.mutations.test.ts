@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contactFor } from '../../../test/factories/contacts.js';
 import { dealFor, stagesOf } from '../../../test/factories/deals.js';
+import { leadFor } from '../../../test/factories/leads.js';
 import { closableDeal, sellerReady } from '../../../test/factories/vietnam.js';
 import { accountFor, apiKeyFor, createWorkspace, type TestWorkspace } from '../../../test/factories.js';
 import { type TestApp, testApp } from '../../../test/helpers.js';
@@ -163,6 +164,16 @@ describe('GraphQL mutations', () => {
       'mutation { logActivity(input: { kind: NOTE, subject: "x" }) { id } }',
     );
     expect(firstError(unlinked)?.fields?.map((f) => f.field)).toEqual(['input.accountId']);
+
+    // A call on a lead, before it has an account: linked by leadId alone.
+    const lead = await leadFor(t, ws.admin);
+    const onLead = await gql<{ logActivity: { leadId: string; accountId: string | null } }>(
+      ws.admin,
+      'mutation($i: ActivityInput!) { logActivity(input: $i) { leadId accountId } }',
+      { i: { kind: 'CALL', subject: 'Gọi lần đầu', leadId: lead.id } },
+    );
+    expect(onLead.errors).toBeUndefined();
+    expect(onLead.data?.logActivity).toEqual({ leadId: lead.id, accountId: null });
   });
 
   it('generateVietQR needs the first use confirmed, then answers the code', async () => {
