@@ -85,7 +85,7 @@ describe.skipIf(!BROWSER_AVAILABLE)('web app in Chromium', () => {
     await page.keyboard.type('quy trình');
     await page.keyboard.press('Enter');
     await page.waitForURL(/\/pipeline$/);
-    expect(await palette.isVisible()).toBe(false);
+    await expect.poll(() => palette.isVisible()).toBe(false);
   });
 
   it('fits a phone: the sidebar becomes a menu', async () => {
@@ -96,14 +96,16 @@ describe.skipIf(!BROWSER_AVAILABLE)('web app in Chromium', () => {
     await p.getByLabel('Mật khẩu').fill(PASSWORD);
     await p.getByRole('button', { name: 'Đăng nhập' }).click();
     await p.waitForURL(/\/dashboard$/);
-    expect(await p.getByRole('navigation').isVisible()).toBe(false);
+    // Rendered (the menu button is there) and the sidebar hidden behind it.
+    await p.getByRole('button', { name: 'Menu' }).waitFor();
+    await expect.poll(() => p.getByRole('navigation').isVisible()).toBe(false);
     await p.getByRole('button', { name: 'Menu' }).click();
-    expect(await p.getByRole('navigation').isVisible()).toBe(true);
+    await expect.poll(() => p.getByRole('navigation').isVisible()).toBe(true);
     await screenshot(p, 'phone-menu');
     const width = await p.evaluate(() => document.documentElement.scrollWidth);
     expect(width).toBeLessThanOrEqual(375);
     await p.getByRole('button', { name: 'Đóng' }).click();
-    expect(await p.getByRole('navigation').isVisible()).toBe(false);
+    await expect.poll(() => p.getByRole('navigation').isVisible()).toBe(false);
     await phone.close();
   });
 });
