@@ -72,6 +72,7 @@ export const ENV_SCHEMA = z.object({
   WEBHOOK_DISABLE_AFTER_DEAD: intFrom(0, 10_000).default(10),
   WEBHOOK_POLL_MS: intFrom(10, 60_000).default(1000),
   WEBHOOK_RETENTION_DAYS: intFrom(1, 3650).default(30),
+  WORKFLOW_RUN_RETENTION_DAYS: intFrom(8, 3650).default(90),
   /** GDT registry adapter base URL (GET {url}/{mst}); unset: MSTs are checked by their digits only. */
   MST_REGISTRY_URL: z.url().optional(),
   MST_REGISTRY_TIMEOUT_MS: intFrom(100, 60_000).default(3000),

@@ -12,7 +12,13 @@ import { updateDealSchema } from '../deals/deal.schema.js';
 import { getDeal, updateDeal } from '../deals/deal.service.js';
 import { type RecordKind, triggerOf } from './workflow.catalogue.js';
 import { conditionsHold, render, valueAt } from './workflow.engine.js';
-import { claimRun, enabledWorkflows, finishRun, runInFlight } from './workflow.repository.js';
+import {
+  claimRun,
+  enabledWorkflows,
+  finishRun,
+  pruneFinishedRuns,
+  runInFlight,
+} from './workflow.repository.js';
 import type { ActionResult, WorkflowAction } from './workflow.schema.js';
 import type { WorkflowRow } from './workflow.table.js';
 
@@ -236,6 +242,7 @@ export class WorkflowConsumer {
   readonly #maxAttempts: number;
   readonly #leaseSeconds: number;
   readonly #workflows: (workspaceId: string) => Promise<readonly WorkflowRow[]>;
+  #lastPrune = Date.now();
 
   constructor(
     private readonly p: AppPlatform,
@@ -251,6 +258,7 @@ export class WorkflowConsumer {
    * event a workflow produced). Throws (after recording) when a run failed and may be retried.
    */
   readonly handle = async (event: EventEnvelope): Promise<number> => {
+    this.#maybePrune();
     if (!event.workspace_id || producedByWorkflow(event) || !triggerOf(event.type)) return 0;
     const ws = event.workspace_id;
     const workflows = (await this.#workflows(ws)).filter((w) => w.trigger_event === event.type);
@@ -267,6 +275,21 @@ export class WorkflowConsumer {
     if (retry) throw retry.error;
     return recorded;
   };
+
+  /**
+   * Deletes runs finished more than WORKFLOW_RUN_RETENTION_DAYS ago (every triggering event writes one,
+   * skipped ones included). At most every 10 minutes, in the background: an event never waits for it.
+   */
+  #maybePrune(): void {
+    if (Date.now() - this.#lastPrune < 10 * 60_000) return;
+    this.#lastPrune = Date.now();
+    this.prune().catch((err: unknown) => this.p.log.error({ err }, 'pruning workflow runs failed'));
+  }
+
+  /** The sweep itself (tests call it directly). Returns how many runs were deleted. */
+  async prune(): Promise<number> {
+    return this.p.db.system((k) => pruneFinishedRuns(k, this.p.config.WORKFLOW_RUN_RETENTION_DAYS));
+  }
 
   async #run(wf: WorkflowRow, event: EventEnvelope): Promise<boolean> {
     const ws = event.workspace_id;

@@ -209,3 +209,15 @@ export async function listRunRows(
   if (after) q = q.where(sql<boolean>`(created_at, id) < (${after[0]}::timestamptz, ${after[1]}::uuid)`);
   return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
 }
+
+/**
+ * Deletes finished runs (succeeded, skipped, failed for good) older than `retentionDays`, across
+ * workspaces: run as crm_system. A failed run that may still be retried, and a running one, stay.
+ */
+export async function pruneFinishedRuns(db: Kysely<DB>, retentionDays: number): Promise<number> {
+  const r = await sql`
+    DELETE FROM crm_core.crm_workflow_runs
+    WHERE status <> 'running' AND NOT retryable
+      AND finished_at < now() - make_interval(days => ${retentionDays})`.execute(db);
+  return Number(r.numAffectedRows ?? 0);
+}

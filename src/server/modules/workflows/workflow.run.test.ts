@@ -229,6 +229,39 @@ describe('a deal entering proposal creates a task for its owner', () => {
   });
 });
 
+describe('retention', () => {
+  it('prunes runs finished more than WORKFLOW_RUN_RETENTION_DAYS ago; running and retryable ones stay', async () => {
+    const ws = await createWorkspace(t);
+    const wf = await workflow(ws, proposalTask);
+    const deal = await readyDeal(ws, ws.admin);
+    await moveTo(ws.admin, await moveTo(ws.admin, deal, 'discovery'), 'proposal');
+    await flush();
+    const before = await runs(ws, wf.id);
+    expect(before.map((r) => r.status).sort()).toEqual(['skipped', 'succeeded']);
+    const [old, recent] = before;
+    if (!old || !recent) throw new Error('two runs expected');
+    const days = t.platform.config.WORKFLOW_RUN_RETENTION_DAYS;
+    await t.db.owner((k) =>
+      sql`UPDATE crm_core.crm_workflow_runs SET finished_at = now() - make_interval(days => ${days + 1})
+          WHERE tenant_id = ${ws.id} AND id = ${old.id}`.execute(k),
+    );
+    // An old run that may still be retried, and one still running: never pruned.
+    await t.db.owner((k) =>
+      sql`INSERT INTO crm_core.crm_workflow_runs (tenant_id, id, workflow_id, workflow_version, event_id,
+            event_type, status, retryable, finished_at)
+          VALUES (${ws.id}, gen_random_uuid(), ${wf.id}, 1, gen_random_uuid(), 'deal.stage_changed', 'failed',
+                  true, now() - make_interval(days => ${days + 5})),
+                 (${ws.id}, gen_random_uuid(), ${wf.id}, 1, gen_random_uuid(), 'deal.stage_changed', 'running',
+                  false, NULL)`.execute(k),
+    );
+    expect(await new WorkflowConsumer(t.platform).prune()).toBeGreaterThanOrEqual(1);
+    const after = await runs(ws, wf.id);
+    expect(after.map((r) => r.id)).not.toContain(old.id);
+    expect(after.map((r) => r.id)).toContain(recent.id);
+    expect(after.map((r) => r.status).sort()).toEqual(['failed', 'running', recent.status].sort());
+  });
+});
+
 describe('loop guard', () => {
   it("events of a workflow's own actions never trigger workflows again", async () => {
     const ws = await createWorkspace(t);

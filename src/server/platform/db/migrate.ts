@@ -23,6 +23,7 @@ import * as m0020 from './migrations/0020_lead_search.js';
 import * as m0021 from './migrations/0021_account_search_words.js';
 import * as m0022 from './migrations/0022_lead_activities.js';
 import * as m0023 from './migrations/0023_global_search_words.js';
+import * as m0024 from './migrations/0024_workflow_run_retention.js';
 
 /**
  * Migrations are listed here explicitly (no directory scanning): the same list works from TypeScript
@@ -52,6 +53,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0021_account_search_words': m0021,
   '0022_lead_activities': m0022,
   '0023_global_search_words': m0023,
+  '0024_workflow_run_retention': m0024,
 };
 
 export const MIGRATION_SCHEMA = 'crm_core';
