@@ -3,7 +3,7 @@ import { LIMITS } from '../../../shared/limits.js';
 import type { AppPlatform, DB } from '../../db.js';
 import { diffRecords, type FieldDiff } from '../../platform/audit/audit.js';
 import { type Actor, can, requirePermission } from '../../platform/auth/actor.js';
-import { FOREIGN_KEY_VIOLATION, sqlState } from '../../platform/db/errors.js';
+import { FOREIGN_KEY_VIOLATION, sqlState, violatedConstraint } from '../../platform/db/errors.js';
 import { AppError, type FieldError, fieldError, fieldPath } from '../../platform/errors.js';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
 import { newId } from '../../platform/ids.js';
@@ -97,11 +97,18 @@ function statusInvalid(lead: LeadRow, action: string, actor: Actor): AppError {
 
 const DIFF_IGNORE = ['updated_at', 'version', 'updated_by'] as const;
 
+/**
+ * A foreign-key violation on an owner column (a member removed meanwhile). Any other reference that
+ * breaks is not the owner's fault: it stays a generic 422 (problem.ts), not a misnamed field.
+ */
+const ownerReference = (e: unknown): boolean =>
+  sqlState(e) === FOREIGN_KEY_VIOLATION && (violatedConstraint(e) ?? '').includes('owner_id');
+
 async function withOwnerCheck<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (e) {
-    if (sqlState(e) === FOREIGN_KEY_VIOLATION) {
+    if (ownerReference(e)) {
       throw fieldError(['owner_id'], 'not_a_member', 'owner_id must be a member of this workspace');
     }
     throw e;
@@ -881,7 +888,7 @@ export async function convertLead(
     });
     return result;
   } catch (e) {
-    if (sqlState(e) === FOREIGN_KEY_VIOLATION) {
+    if (ownerReference(e)) {
       throw fieldError(
         ['owner_id'],
         'not_a_member',
