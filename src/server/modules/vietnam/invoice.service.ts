@@ -314,7 +314,7 @@ export async function issueInvoiceForDeal(
       ? {
           related: {
             relation: options.relation.kind,
-            form: original.form === '2' ? '2' : '1',
+            form: template.form, // a correction is issued in its original's form
             symbol: original.symbol,
             number: original.number,
             issueDate: original.issue_date,
