@@ -17,6 +17,7 @@ import {
   enabledWorkflows,
   finishRun,
   pruneFinishedRuns,
+  recordSkippedRun,
   runInFlight,
 } from './workflow.repository.js';
 import type { ActionResult, WorkflowAction } from './workflow.schema.js';
@@ -294,19 +295,19 @@ export class WorkflowConsumer {
   async #run(wf: WorkflowRow, event: EventEnvelope): Promise<boolean> {
     const ws = event.workspace_id;
     const trigger = triggerOf(wf.trigger_event);
+    const claim = {
+      tenant_id: ws,
+      id: newId(),
+      workflow_id: wf.id,
+      workflow_version: wf.version,
+      event_id: event.id,
+      event_type: event.type,
+    };
+    // Most triggering events fail a workflow's conditions: record those in one statement.
+    const holds = trigger !== undefined && conditionsHold(wf.conditions, event.data);
+    if (!holds && (await this.p.db.transaction(ws, (trx) => recordSkippedRun(trx, claim)))) return true;
     const run = await this.p.db.transaction(ws, (trx) =>
-      claimRun(
-        trx,
-        {
-          tenant_id: ws,
-          id: newId(),
-          workflow_id: wf.id,
-          workflow_version: wf.version,
-          event_id: event.id,
-          event_type: event.type,
-        },
-        { leaseSeconds: this.#leaseSeconds, maxAttempts: this.#maxAttempts },
-      ),
+      claimRun(trx, claim, { leaseSeconds: this.#leaseSeconds, maxAttempts: this.#maxAttempts }),
     );
     if (!run) {
       // Not claimable: done already — or running under another delivery's live lease. Acknowledging the
@@ -319,7 +320,8 @@ export class WorkflowConsumer {
     const finish = (outcome: Parameters<typeof finishRun>[4]) =>
       this.p.db.transaction(ws, (trx) => finishRun(trx, ws, run.id, run.attempts, outcome));
 
-    if (!trigger || !conditionsHold(wf.conditions, event.data)) {
+    if (!trigger || !holds) {
+      // A run that existed already (a retry after the workflow's conditions were edited) ends skipped.
       await finish({ status: 'skipped', error: null, results: [], retryable: false });
       return true;
     }

@@ -143,6 +143,20 @@ export async function claimRun(
     .executeTakeFirst();
 }
 
+/**
+ * Records a run whose conditions do not hold as finished and skipped, in one statement (no claim, then
+ * finish). False when the (workflow, event) already has a run: the caller takes the claim path then.
+ */
+export async function recordSkippedRun(db: Db, run: RunClaim): Promise<boolean> {
+  const inserted = await db
+    .insertInto(R)
+    .values({ ...run, status: 'skipped', locked_until: null, finished_at: sql`now()` })
+    .onConflict((oc) => oc.columns(['tenant_id', 'workflow_id', 'event_id']).doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return inserted !== undefined;
+}
+
 /** Whether another delivery is running this workflow for this event right now (its lease still live). */
 export async function runInFlight(
   db: Db,
