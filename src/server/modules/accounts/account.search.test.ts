@@ -506,6 +506,41 @@ describe('the trigram index under RLS', () => {
     );
   });
 
+  it('computes the words and pairs as migration 0021 did (0025 only made it cheaper: no reindex)', async () => {
+    // 0021's SQL body, verbatim, as a temporary function to compare with.
+    const texts = [
+      'xay dung thanh cong, ha noi',
+      '  leading and trailing  ',
+      'one',
+      '',
+      ' ',
+      'tab\there\nnewline   many   spaces',
+      'a b a b',
+      '0312345678 saomai.vn www.saomai.com.vn',
+    ];
+    const rows = await t.db.owner((k) =>
+      k.transaction().execute(async (trx) => {
+        await sql`CREATE FUNCTION pg_temp.words_0021(p_text text) RETURNS tsvector
+          LANGUAGE sql IMMUTABLE AS $fn$
+            SELECT array_to_tsvector(coalesce(array_agg(x) FILTER (WHERE x <> ''), ARRAY[]::text[]))
+            FROM (
+              SELECT w[i] AS x FROM (SELECT regexp_split_to_array(p_text, '\\s+') AS w) s,
+                   generate_series(1, coalesce(array_length(w, 1), 0)) i
+              UNION ALL
+              SELECT w[i] || '_' || w[i + 1] FROM (SELECT regexp_split_to_array(p_text, '\\s+') AS w) s,
+                   generate_series(1, coalesce(array_length(w, 1), 0) - 1) i
+            ) t
+          $fn$`.execute(trx);
+        return sql<{ text: string; now: string; before: string }>`
+          SELECT x AS text, crm_core.account_search_words(x)::text AS now, pg_temp.words_0021(x)::text AS before
+          FROM unnest(${sql.val(texts)}::text[]) AS x`.execute(trx);
+      }),
+    );
+    expect(rows.rows).toHaveLength(texts.length);
+    for (const r of rows.rows) expect(r.now, JSON.stringify(r.text)).toBe(r.before);
+    expect(rows.rows.find((r) => r.text === 'a b a b')?.now).toBe("'a' 'a_b' 'b' 'b_a'");
+  });
+
   it('returns nothing when no workspace is set, whoever calls it', async () => {
     const ws = await createWorkspace(t);
     await accountFor(t, ws.admin, { name: 'Acme Hidden' });
