@@ -125,27 +125,32 @@ function filtersJson(f: AccountFilters): string {
   return JSON.stringify(out);
 }
 
-export interface SearchHit {
-  id: string;
-  rank: number;
-  name_fold: string;
-}
+/** An account of a search page, with its relevance tier (for the cursor: tier, folded name, id). */
+export type SearchHitRow = AccountRow & { search_rank: number };
 
 /**
- * One page of search hits through the SECURITY DEFINER function (which keeps the trigram index usable
- * under RLS and filters on the session's workspace itself).
+ * One page of search results: the SECURITY DEFINER function (which keeps the trigram and words indexes
+ * usable under RLS and filters on the session's workspace itself) ranks the ids, and the same statement
+ * joins them back to their rows through RLS, in the function's order — one round trip. The function is
+ * wrapped in a LIMIT so the planner expects a page, not its default 1,000 rows, and looks each one up
+ * by key instead of hashing the workspace's partition.
  */
-export async function searchAccountHits(
+export async function searchAccountRows(
   db: Kysely<DB>,
+  tenantId: string,
   query: string,
   filters: AccountFilters,
   after: readonly [number, string, string] | null,
   limit: number,
-): Promise<SearchHit[]> {
-  const r = await sql<SearchHit>`
-    SELECT id, rank, name_fold FROM crm_core.crm_account_search(
-      ${query}, ${filtersJson(filters)}::text::jsonb, ${after?.[0] ?? null}::int, ${after?.[1] ?? null}::text,
-      ${after?.[2] ?? null}::uuid, ${limit}::int)`.execute(db);
+): Promise<SearchHitRow[]> {
+  const r = await sql<SearchHitRow>`
+    SELECT a.*, h.rank AS search_rank
+    FROM (SELECT * FROM crm_core.crm_account_search(
+            ${query}, ${filtersJson(filters)}::text::jsonb, ${after?.[0] ?? null}::int, ${after?.[1] ?? null}::text,
+            ${after?.[2] ?? null}::uuid, ${limit}::int) WITH ORDINALITY AS f(id, rank, name_fold, pos)
+          LIMIT ${limit}::int) h
+    JOIN crm_core.crm_accounts a ON a.tenant_id = ${tenantId}::uuid AND a.id = h.id
+    ORDER BY h.pos`.execute(db);
   return r.rows;
 }
 

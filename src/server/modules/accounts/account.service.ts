@@ -21,13 +21,12 @@ import { canDelete, canRestore, canUpdate, mayAssignOwner } from './account.poli
 import { type AccountJson, accountSnapshot, presentAccount } from './account.presenter.js';
 import {
   type AccountFilters,
-  accountsByIds,
   countAccountRows,
   countSearchHits,
   findAccount,
   insertAccount,
   listAccountRows,
-  searchAccountHits,
+  searchAccountRows,
   sortKeyOf,
   updateAccountRow,
 } from './account.repository.js';
@@ -257,21 +256,11 @@ export async function listAccounts(
     if (query.q) {
       // Search: ranked by relevance, whatever `sort` says.
       const after = query.cursor ? searchCursorKey(query.cursor) : null;
-      const hits = await searchAccountHits(db, query.q, filters, after, limit + 1);
-      const pageHits = hits.slice(0, limit);
-      const byId = new Map(
-        (
-          await accountsByIds(
-            db,
-            tenantId,
-            pageHits.map((h) => h.id),
-          )
-        ).map((r) => [r.id, r]),
-      );
-      rows = pageHits.map((h) => byId.get(h.id)).filter((r): r is AccountRow => r !== undefined);
-      const last = pageHits[pageHits.length - 1];
+      const hits = await searchAccountRows(db, tenantId, query.q, filters, after, limit + 1);
+      rows = hits.slice(0, limit);
+      const last = hits[limit - 1];
       if (hits.length > limit && last)
-        nextCursor = encodeCursor('search', [last.rank, last.name_fold, last.id]);
+        nextCursor = encodeCursor('search', [last.search_rank, last.name_fold, last.id]);
       if (query.include_total) total = await countSearchHits(db, query.q, filters);
     } else {
       const after = query.cursor ? listCursorKey(query.cursor, query.sort) : null;
