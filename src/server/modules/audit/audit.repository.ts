@@ -21,7 +21,7 @@ export async function listAuditRows(
   if (beforeSeq !== null) conds.push(sql`seq < ${beforeSeq}`);
   const r = await sql<AuditRow>`
     SELECT tenant_id, seq, id, occurred_at, actor_type, actor_id, actor_label, action, entity_type, entity_id, diff,
-           request_id, prev_hash, hash
+           request_id, prev_hash, hash, hash_format
     FROM crm_core.crm_audit_log WHERE ${sql.join(conds, sql` AND `)}
     ORDER BY seq DESC LIMIT ${limit}`.execute(db);
   return r.rows;

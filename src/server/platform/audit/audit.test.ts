@@ -4,6 +4,7 @@ import { insertWorkspaceRow, userActorOf } from '../../../../test/fixtures/platf
 import { ENGINE, testDb } from '../../../../test/helpers.js';
 import type { AppDatabase } from '../../db.js';
 import { type Actor, systemActor } from '../auth/actor.js';
+import { newId } from '../ids.js';
 import { writeTransaction } from '../unit-of-work.js';
 import {
   type AuditRow,
@@ -101,6 +102,70 @@ describe('audit chain', () => {
       rows: 5,
       ok: true,
     });
+  });
+
+  it('links format-2 rows in the database exactly as the verifier recomputes them in Node', async () => {
+    const { rows } = await chainOfFive();
+    expect(rows.map((r) => r.hash_format)).toEqual([2, 2, 2, 2, 2]);
+    // The two entries of one transaction: the second links to the first.
+    expect(rows[2]?.prev_hash).toBe(rows[1]?.hash);
+    // Non-ASCII text and a diff with nested values hash the same on both sides.
+    const ws = await insertWorkspaceRow(db);
+    await write(userActorOf(ws), 'Công ty Thành Công', {
+      name: { from: 'Hưng Thịnh', to: 'Hưng Thịnh "Mới" \\ đ' },
+      tags: { from: ['a'], to: ['a', 'b'] },
+    });
+    expect(await verify(ws)).toEqual({ workspaceId: ws, rows: 1, ok: true });
+  });
+
+  it('a chain begun before migration 0026 (format 1) goes on in format 2 and still verifies', async () => {
+    const ws = await insertWorkspaceRow(db);
+    const actor = userActorOf(ws);
+    // Two rows as the first writer made them: hashed in Node over every field, head moved by hand.
+    let prev = GENESIS_HASH;
+    for (const seq of [1, 2]) {
+      const row = {
+        tenant_id: ws,
+        seq,
+        id: newId(),
+        occurred_at: new Date(),
+        actor_type: 'user',
+        actor_id: actor.id,
+        actor_label: actor.label,
+        action: 'thing.created',
+        entity_type: 'thing',
+        entity_id: `old-${seq}`,
+        diff: {},
+        request_id: null,
+        prev_hash: prev,
+        hash_format: 1,
+      };
+      const hash = hashAuditRow(row);
+      await db.owner((k) =>
+        sql`INSERT INTO crm_core.crm_audit_log (tenant_id, seq, id, occurred_at, actor_type, actor_id, actor_label,
+              action, entity_type, entity_id, diff, request_id, prev_hash, hash, hash_format)
+            VALUES (${ws}, ${seq}, ${row.id}, ${row.occurred_at}, 'user', ${actor.id}, ${actor.label},
+              'thing.created', 'thing', ${row.entity_id}, '{}', NULL, ${prev}, ${hash}, 1)`.execute(k),
+      );
+      prev = hash;
+    }
+    await db.owner((k) =>
+      sql`INSERT INTO crm_core.crm_audit_heads (tenant_id, seq, hash) VALUES (${ws}, 2, ${prev})`.execute(k),
+    );
+    await write(actor, 'new-3');
+    const rows = await rowsOf(ws);
+    expect(rows.map((r) => [Number(r.seq), r.hash_format])).toEqual([
+      [1, 1],
+      [2, 1],
+      [3, 2],
+    ]);
+    expect(rows[2]?.prev_hash).toBe(prev);
+    expect(await verify(ws)).toEqual({ workspaceId: ws, rows: 3, ok: true });
+    // A format-1 row passed off as format 2 no longer verifies.
+    await db.owner((k) =>
+      sql`UPDATE crm_core.crm_audit_log SET hash_format = 2 WHERE tenant_id = ${ws} AND seq = 2`.execute(k),
+    );
+    expect((await verify(ws)).brokenAt).toEqual({ seq: 2, reason: 'hash_mismatch' });
   });
 
   describe('tampering by the table owner is detected', () => {

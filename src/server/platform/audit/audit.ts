@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type QueryExecutorProvider, type RawBuilder, sql } from 'kysely';
 import type { Actor } from '../auth/actor.js';
-import { jsonb } from '../db/sql.js';
 import { newId } from '../ids.js';
 import { canonicalJson } from '../json.js';
 
@@ -11,7 +10,8 @@ import { canonicalJson } from '../json.js';
  *
  * Concurrency: the chain head is one row per workspace, locked by the writer until commit. Writes of one
  * workspace serialize on it (a chain is a sequence); writes of different workspaces never wait on each
- * other. The append runs last in the transaction to hold that lock as briefly as possible.
+ * other. The append runs last in the transaction, as ONE statement (the database links the rows: hash
+ * format 2, migration 0026), to hold that lock as briefly as possible.
  */
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -40,6 +40,8 @@ export interface AuditRow {
   request_id: string | null;
   prev_hash: string;
   hash: string;
+  /** 1: canonical JSON of every field, hashed in Node (before migration 0026); 2: linked by the database. */
+  hash_format: number;
 }
 
 const SECRET_FIELD = /(password|secret|token|hash|api_?key|credential)/i;
@@ -67,8 +69,33 @@ export function diffRecords(
 
 const jsonSafe = (v: unknown): unknown => (v instanceof Date ? v.toISOString() : v);
 
-/** The hash of a row: SHA-256 over the canonical JSON of every field except the hash itself. */
+/** The fields a format-2 hash covers besides the link (prev_hash, seq), as canonical JSON. */
+function bodyOf(row: Omit<AuditRow, 'hash' | 'seq' | 'prev_hash' | 'hash_format'>): string {
+  return canonicalJson({
+    tenant_id: row.tenant_id,
+    id: row.id,
+    occurred_at: new Date(row.occurred_at).toISOString(),
+    actor_type: row.actor_type,
+    actor_id: row.actor_id,
+    actor_label: row.actor_label,
+    action: row.action,
+    entity_type: row.entity_type,
+    entity_id: row.entity_id,
+    diff: row.diff,
+    request_id: row.request_id,
+  });
+}
+
+/**
+ * The hash of a row by its format. 1: SHA-256 over the canonical JSON of every field except the hash.
+ * 2: SHA-256 of `prev_hash \n seq \n body` (what `crm_core.audit_chain` computes).
+ */
 export function hashAuditRow(row: Omit<AuditRow, 'hash'>): string {
+  if (Number(row.hash_format) === 2) {
+    return createHash('sha256')
+      .update(`${row.prev_hash}\n${Number(row.seq)}\n${bodyOf(row)}`, 'utf8')
+      .digest('hex');
+  }
   return createHash('sha256')
     .update(
       canonicalJson({
@@ -90,7 +117,12 @@ export function hashAuditRow(row: Omit<AuditRow, 'hash'>): string {
     .digest('hex');
 }
 
-/** Appends entries to the workspace's chain. Must run inside the transaction that made the change. */
+/**
+ * Appends entries to the workspace's chain. Must run inside the transaction that made the change.
+ * One statement: the head is taken (created on first use; ON CONFLICT DO UPDATE locks it) and moved
+ * past the batch, and the rows are inserted linked from where it was — `crm_core.audit_chain` computes
+ * the links from the bodies made here. `alongside` (the outbox insert) rides as another CTE.
+ */
 export async function appendAudit(
   trx: QueryExecutorProvider,
   actor: Actor,
@@ -103,52 +135,50 @@ export async function appendAudit(
     return;
   }
   const tenantId = actor.workspaceId;
-  // `alongside` (the outbox insert) rides in the same statement as a data-modifying CTE: one round trip.
-  const before = options.alongside ? sql`WITH alongside AS (${options.alongside}) ` : sql``;
-  // Creates the head on first use, otherwise locks it (ON CONFLICT DO UPDATE takes the row lock).
-  const head = await sql<{ seq: number; hash: string }>`
-    ${before}INSERT INTO crm_core.crm_audit_heads (tenant_id, seq, hash) VALUES (${tenantId}, 0, ${GENESIS_HASH})
-    ON CONFLICT (tenant_id) DO UPDATE SET seq = crm_audit_heads.seq
-    RETURNING seq, hash`.execute(trx);
-  let { seq, hash: prev } = head.rows[0] as { seq: number; hash: string };
   const occurredAt = new Date();
-  const rows: AuditRow[] = entries.map((e) => {
-    seq = Number(seq) + 1;
-    const row: Omit<AuditRow, 'hash'> = {
+  const actorId = actor.type === 'system' ? null : actor.id;
+  const rows = entries.map((e) => {
+    const diff = JSON.parse(canonicalJson(e.diff)) as FieldDiff;
+    const row = {
       tenant_id: tenantId,
-      seq,
       id: newId(),
       occurred_at: occurredAt,
       actor_type: actor.type,
-      actor_id: actor.type === 'system' ? null : actor.id,
+      actor_id: actorId,
       actor_label: actor.label,
       action: e.action,
       entity_type: e.entityType,
       entity_id: e.entityId,
-      diff: JSON.parse(canonicalJson(e.diff)) as FieldDiff,
+      diff,
       request_id: requestId,
-      prev_hash: prev,
     };
-    prev = hashAuditRow(row);
-    return { ...row, hash: prev };
+    return { ...row, body: bodyOf(row), diffJson: canonicalJson(diff) };
   });
-  const values = sql.join(
-    rows.map(
-      (r) =>
-        sql`(${r.tenant_id}, ${r.seq}, ${r.id}, ${r.occurred_at}, ${r.actor_type}, ${r.actor_id}, ${r.actor_label},
-             ${r.action}, ${r.entity_type}, ${r.entity_id}, ${jsonb(r.diff)}, ${r.request_id},
-             ${r.prev_hash}, ${r.hash})`,
-    ),
-  );
+  const n = rows.length;
+  const bodies = sql`${sql.val(rows.map((r) => r.body))}::text[]`;
+  const before = options.alongside ? sql`alongside AS (${options.alongside}), ` : sql``;
   await sql`
-    WITH ins AS (
-      INSERT INTO crm_core.crm_audit_log (tenant_id, seq, id, occurred_at, actor_type, actor_id, actor_label,
-        action, entity_type, entity_id, diff, request_id, prev_hash, hash)
-      VALUES ${values}
-    )
-    UPDATE crm_core.crm_audit_heads SET seq = ${seq}, hash = ${prev} WHERE tenant_id = ${tenantId}`.execute(
-    trx,
-  );
+    WITH ${before}head AS (
+      INSERT INTO crm_core.crm_audit_heads AS h (tenant_id, seq, hash, batch_prev_hash)
+      VALUES (${tenantId}, ${n}::bigint, (crm_core.audit_chain(${GENESIS_HASH}, 0, ${bodies}))[${n}::int],
+              ${GENESIS_HASH})
+      ON CONFLICT (tenant_id) DO UPDATE
+        SET seq = h.seq + ${n}::bigint,
+            hash = (crm_core.audit_chain(h.hash, h.seq, ${bodies}))[${n}::int],
+            batch_prev_hash = h.hash
+      RETURNING h.seq - ${n}::bigint AS base_seq, h.batch_prev_hash AS prev
+    ),
+    chain AS (SELECT base_seq, prev, crm_core.audit_chain(prev, base_seq, ${bodies}) AS links FROM head)
+    INSERT INTO crm_core.crm_audit_log (tenant_id, seq, id, occurred_at, actor_type, actor_id, actor_label,
+      action, entity_type, entity_id, diff, request_id, prev_hash, hash, hash_format)
+    SELECT ${tenantId}, c.base_seq + e.i, e.id, ${occurredAt}, ${actor.type}, ${actorId}, ${actor.label},
+      e.action, e.entity_type, e.entity_id, e.diff, ${requestId},
+      CASE WHEN e.i = 1 THEN c.prev ELSE c.links[e.i - 1] END, c.links[e.i], 2
+    FROM chain c,
+      unnest(${sql.val(rows.map((r) => r.id))}::uuid[], ${sql.val(rows.map((r) => r.action))}::text[],
+             ${sql.val(rows.map((r) => r.entity_type))}::text[], ${sql.val(rows.map((r) => r.entity_id))}::text[],
+             ${sql.val(rows.map((r) => r.diffJson))}::jsonb[])
+        WITH ORDINALITY AS e(id, action, entity_type, entity_id, diff, i)`.execute(trx);
 }
 
 export interface ChainVerification {
@@ -177,7 +207,7 @@ export async function verifyAuditChain(
   for (;;) {
     const page = await sql<AuditRow>`
       SELECT tenant_id, seq, id, occurred_at, actor_type, actor_id, actor_label, action, entity_type, entity_id,
-             diff, request_id, prev_hash, hash
+             diff, request_id, prev_hash, hash, hash_format
       FROM crm_core.crm_audit_log WHERE tenant_id = ${workspaceId} AND seq >= ${expectedSeq}
       ORDER BY seq LIMIT ${pageSize}`.execute(db);
     for (const row of page.rows) {

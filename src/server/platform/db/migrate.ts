@@ -25,6 +25,7 @@ import * as m0022 from './migrations/0022_lead_activities.js';
 import * as m0023 from './migrations/0023_global_search_words.js';
 import * as m0024 from './migrations/0024_workflow_run_retention.js';
 import * as m0025 from './migrations/0025_search_words_plpgsql.js';
+import * as m0026 from './migrations/0026_audit_chain_in_sql.js';
 
 /**
  * Migrations are listed here explicitly (no directory scanning): the same list works from TypeScript
@@ -56,6 +57,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0023_global_search_words': m0023,
   '0024_workflow_run_retention': m0024,
   '0025_search_words_plpgsql': m0025,
+  '0026_audit_chain_in_sql': m0026,
 };
 
 export const MIGRATION_SCHEMA = 'crm_core';
