@@ -18,9 +18,10 @@ import { type Kysely, sql } from 'kysely';
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql
     .raw(`
+  -- DEFAULT 1: rows written by a writer that does not know the column (the previous release, during a
+  -- rolling deploy) are format 1, which is what it hashes; the new writer always says 2.
   ALTER TABLE crm_core.crm_audit_log ADD COLUMN hash_format smallint NOT NULL DEFAULT 1
     CHECK (hash_format IN (1, 2));
-  ALTER TABLE crm_core.crm_audit_log ALTER COLUMN hash_format SET DEFAULT 2;
   ALTER TABLE crm_core.crm_audit_heads ADD COLUMN batch_prev_hash text;
 
   -- The links of a batch: element i is the hash of body i at seq p_seq + i, chained from p_prev.
