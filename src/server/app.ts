@@ -57,7 +57,7 @@ import { mcpHttpRoutes } from './platform/mcp/http.js';
 import { installMetrics, installMetricsAuth } from './platform/observability/metrics.js';
 import { RealtimeHub } from './platform/realtime/hub.js';
 import { realtimeRoutes } from './platform/realtime/routes.js';
-import { writeTransaction } from './platform/unit-of-work.js';
+import { writeOneStatement, writeTransaction } from './platform/unit-of-work.js';
 
 export const API_PREFIX = '/crm/v1';
 
@@ -175,6 +175,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     mstRegistry:
       options.mstRegistry !== undefined ? options.mstRegistry : mstRegistryFor(config, db, kv, app.log),
     write: (ctx, fn) => writeTransaction(db, ctx, fn, (committed) => relay.committed(committed)),
+    writeOne: (ctx, build) => writeOneStatement(db, ctx, build, (committed) => relay.committed(committed)),
   };
   const credentials = createCredentialResolver(platform);
   // Webhooks: the fan-out is a durable subscriber of every event; the dispatcher starts with the relay.

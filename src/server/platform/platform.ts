@@ -1,11 +1,12 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { Kysely } from 'kysely';
 import type { SessionRevocations } from './auth/authenticate.js';
 import type { SessionTokens } from './auth/session-tokens.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { EventBus } from './events/bus.js';
 import type { KeyValueStore } from './kv.js';
-import type { RequestContext, UnitOfWork } from './unit-of-work.js';
+import type { OneStatementWrite, RequestContext, UnitOfWork } from './unit-of-work.js';
 
 /** Everything the platform gives a module: built once in buildApp, passed to each module's routes. */
 export interface Platform<DB> {
@@ -22,6 +23,11 @@ export interface Platform<DB> {
   mstRegistry: MstRegistryLookup | null;
   /** One transaction in the actor's workspace, with audit entries and events written before commit. */
   write<T>(ctx: RequestContext, fn: (uow: UnitOfWork<DB>) => Promise<T>): Promise<T>;
+  /**
+   * One statement, no transaction (`writeOneStatement`): the change, its side rows, audit rows and events.
+   * False, with nothing written, when the change matched no row.
+   */
+  writeOne(ctx: RequestContext, build: (k: Kysely<DB>) => OneStatementWrite): Promise<boolean>;
 }
 
 /** A tax-registry answer as the platform passes it around (the vietnam module's providers produce it). */

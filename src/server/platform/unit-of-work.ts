@@ -1,5 +1,5 @@
-import type { Transaction } from 'kysely';
-import { type AuditEntry, appendAudit } from './audit/audit.js';
+import { type Kysely, type OperationNodeSource, sql, type Transaction } from 'kysely';
+import { type AuditEntry, appendAudit, auditCtes } from './audit/audit.js';
 import type { Actor } from './auth/actor.js';
 import type { Database } from './db/database.js';
 import { type DomainEvent, type EventEnvelope, envelopesOf, outboxInsert } from './events/outbox.js';
@@ -61,4 +61,55 @@ export async function writeTransaction<DB, T>(
   });
   if (emitted.length > 0) onCommitWithEvents?.(emitted);
   return result;
+}
+
+/** The SQLSTATE `crm_core.write_applied` raises when a one-statement write's change matched no row. */
+const NOT_APPLIED = 'CR409';
+
+export interface OneStatementWrite {
+  /** The change: a data-modifying statement that returns a row when it applies (UPDATE … RETURNING). */
+  change: OperationNodeSource;
+  /** Rows written with it (history, timeline), as data-modifying statements; undone if it does not apply. */
+  alongside?: readonly OperationNodeSource[];
+  audits: readonly AuditEntry[];
+  events: readonly DomainEvent[];
+}
+
+/**
+ * A write that is ONE statement, run without BEGIN/COMMIT (a statement is atomic): the change, the rows
+ * written with it, the outbox events and the audit rows, as data-modifying CTEs. Two round trips fewer
+ * than a transaction, and the workspace's chain head is held only while the statement commits. For a
+ * use case that could decide everything from what it read before (an optimistic change guarded by the
+ * record's version): when the change matches no row (the record changed meanwhile), the statement raises
+ * and nothing of it stays; the answer is then false. The audit head is taken only after the change ran
+ * (gated on it), so concurrent writes of one record lock the record first, then the head: no deadlock.
+ * Same guarantees as `writeTransaction` (DESIGN rule 7): no change without its audit rows and events.
+ */
+export async function writeOneStatement<DB>(
+  db: Database<DB>,
+  ctx: RequestContext,
+  build: (k: Kysely<DB>) => OneStatementWrite,
+  onCommitWithEvents?: CommitListener,
+): Promise<boolean> {
+  const envelopes = await db.read(ctx.actor.workspaceId, async (k) => {
+    const w = build(k);
+    const envelopes = envelopesOf(ctx.actor, ctx.requestId, w.events);
+    const ctes = [
+      sql`change AS (${w.change})`,
+      ...(w.alongside ?? []).map((st, i) => sql`${sql.raw(`side${i}`)} AS (${st})`),
+      ...(envelopes.length > 0 ? [sql`outbox AS (${outboxInsert(envelopes)})`] : []),
+      ...(w.audits.length > 0 ? [auditCtes(ctx.actor, ctx.requestId, w.audits, 'change')] : []),
+    ];
+    try {
+      await sql`WITH ${sql.join(ctes)}
+        SELECT crm_core.write_applied((SELECT count(*) FROM change)) AS applied`.execute(k);
+    } catch (error) {
+      if ((error as { code?: unknown }).code === NOT_APPLIED) return null;
+      throw error;
+    }
+    return envelopes;
+  });
+  if (envelopes === null) return false;
+  if (envelopes.length > 0) onCommitWithEvents?.(envelopes);
+  return true;
 }

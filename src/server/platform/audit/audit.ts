@@ -118,22 +118,18 @@ export function hashAuditRow(row: Omit<AuditRow, 'hash'>): string {
 }
 
 /**
- * Appends entries to the workspace's chain. Must run inside the transaction that made the change.
- * One statement: the head is taken (created on first use; ON CONFLICT DO UPDATE locks it) and moved
- * past the batch, and the rows are inserted linked from where it was — `crm_core.audit_chain` computes
- * the links from the bodies made here. `alongside` (the outbox insert) rides as another CTE.
+ * The audit append as CTEs (`audit_head`, `audit_chain`, `audit_rows`), to be part of one statement: the
+ * head is taken (created on first use; ON CONFLICT DO UPDATE locks it) and moved past the batch, and the
+ * rows are inserted linked from where it was — `crm_core.audit_chain` computes the links from the bodies
+ * made here. With `gate` (the name of an earlier CTE), the head is touched only if that CTE returned a
+ * row, and only after it ran: a one-statement write takes its record's row lock before the chain head.
  */
-export async function appendAudit(
-  trx: QueryExecutorProvider,
+export function auditCtes(
   actor: Actor,
   requestId: string | null,
   entries: readonly AuditEntry[],
-  options: { alongside?: RawBuilder<unknown> } = {},
-): Promise<void> {
-  if (entries.length === 0) {
-    if (options.alongside) await options.alongside.execute(trx);
-    return;
-  }
+  gate?: string,
+): RawBuilder<unknown> {
   const tenantId = actor.workspaceId;
   const occurredAt = new Date();
   const actorId = actor.type === 'system' ? null : actor.id;
@@ -156,29 +152,49 @@ export async function appendAudit(
   });
   const n = rows.length;
   const bodies = sql`${sql.val(rows.map((r) => r.body))}::text[]`;
-  const before = options.alongside ? sql`alongside AS (${options.alongside}), ` : sql``;
-  await sql`
-    WITH ${before}head AS (
+  const from = gate ? sql` FROM (SELECT 1 FROM ${sql.table(gate)} LIMIT 1) gate` : sql``;
+  return sql`audit_head AS (
       INSERT INTO crm_core.crm_audit_heads AS h (tenant_id, seq, hash, batch_prev_hash)
-      VALUES (${tenantId}, ${n}::bigint, (crm_core.audit_chain(${GENESIS_HASH}, 0, ${bodies}))[${n}::int],
-              ${GENESIS_HASH})
+      SELECT ${tenantId}::uuid, ${n}::bigint, (crm_core.audit_chain(${GENESIS_HASH}, 0, ${bodies}))[${n}::int],
+             ${GENESIS_HASH}${from}
       ON CONFLICT (tenant_id) DO UPDATE
         SET seq = h.seq + ${n}::bigint,
             hash = (crm_core.audit_chain(h.hash, h.seq, ${bodies}))[${n}::int],
             batch_prev_hash = h.hash
       RETURNING h.seq - ${n}::bigint AS base_seq, h.batch_prev_hash AS prev
     ),
-    chain AS (SELECT base_seq, prev, crm_core.audit_chain(prev, base_seq, ${bodies}) AS links FROM head)
-    INSERT INTO crm_core.crm_audit_log (tenant_id, seq, id, occurred_at, actor_type, actor_id, actor_label,
-      action, entity_type, entity_id, diff, request_id, prev_hash, hash, hash_format)
-    SELECT ${tenantId}, c.base_seq + e.i, e.id, ${occurredAt}, ${actor.type}, ${actorId}, ${actor.label},
-      e.action, e.entity_type, e.entity_id, e.diff, ${requestId},
-      CASE WHEN e.i = 1 THEN c.prev ELSE c.links[e.i - 1] END, c.links[e.i], 2
-    FROM chain c,
-      unnest(${sql.val(rows.map((r) => r.id))}::uuid[], ${sql.val(rows.map((r) => r.action))}::text[],
-             ${sql.val(rows.map((r) => r.entity_type))}::text[], ${sql.val(rows.map((r) => r.entity_id))}::text[],
-             ${sql.val(rows.map((r) => r.diffJson))}::jsonb[])
-        WITH ORDINALITY AS e(id, action, entity_type, entity_id, diff, i)`.execute(trx);
+    audit_chain AS (
+      SELECT base_seq, prev, crm_core.audit_chain(prev, base_seq, ${bodies}) AS links FROM audit_head),
+    audit_rows AS (
+      INSERT INTO crm_core.crm_audit_log (tenant_id, seq, id, occurred_at, actor_type, actor_id, actor_label,
+        action, entity_type, entity_id, diff, request_id, prev_hash, hash, hash_format)
+      SELECT ${tenantId}, c.base_seq + e.i, e.id, ${occurredAt}, ${actor.type}, ${actorId}, ${actor.label},
+        e.action, e.entity_type, e.entity_id, e.diff, ${requestId},
+        CASE WHEN e.i = 1 THEN c.prev ELSE c.links[e.i - 1] END, c.links[e.i], 2
+      FROM audit_chain c,
+        unnest(${sql.val(rows.map((r) => r.id))}::uuid[], ${sql.val(rows.map((r) => r.action))}::text[],
+               ${sql.val(rows.map((r) => r.entity_type))}::text[], ${sql.val(rows.map((r) => r.entity_id))}::text[],
+               ${sql.val(rows.map((r) => r.diffJson))}::jsonb[])
+          WITH ORDINALITY AS e(id, action, entity_type, entity_id, diff, i))`;
+}
+
+/**
+ * Appends entries to the workspace's chain, in one statement (`auditCtes`). Must run inside the
+ * transaction that made the change. `alongside` (the outbox insert) rides as another CTE.
+ */
+export async function appendAudit(
+  trx: QueryExecutorProvider,
+  actor: Actor,
+  requestId: string | null,
+  entries: readonly AuditEntry[],
+  options: { alongside?: RawBuilder<unknown> } = {},
+): Promise<void> {
+  if (entries.length === 0) {
+    if (options.alongside) await options.alongside.execute(trx);
+    return;
+  }
+  const before = options.alongside ? sql`alongside AS (${options.alongside}), ` : sql``;
+  await sql`WITH ${before}${auditCtes(actor, requestId, entries)} SELECT 1`.execute(trx);
 }
 
 export interface ChainVerification {

@@ -26,6 +26,7 @@ import * as m0023 from './migrations/0023_global_search_words.js';
 import * as m0024 from './migrations/0024_workflow_run_retention.js';
 import * as m0025 from './migrations/0025_search_words_plpgsql.js';
 import * as m0026 from './migrations/0026_audit_chain_in_sql.js';
+import * as m0027 from './migrations/0027_one_statement_writes.js';
 
 /**
  * Migrations are listed here explicitly (no directory scanning): the same list works from TypeScript
@@ -58,6 +59,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0024_workflow_run_retention': m0024,
   '0025_search_words_plpgsql': m0025,
   '0026_audit_chain_in_sql': m0026,
+  '0027_one_statement_writes': m0027,
 };
 
 export const MIGRATION_SCHEMA = 'crm_core';
