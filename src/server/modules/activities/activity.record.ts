@@ -1,4 +1,4 @@
-import { type OperationNodeSource, sql } from 'kysely';
+import { type Kysely, type OperationNodeSource, sql } from 'kysely';
 import type { DB } from '../../db.js';
 import { jsonb } from '../../platform/db/sql.js';
 import { newId } from '../../platform/ids.js';
@@ -62,7 +62,7 @@ export async function recordSystemActivity(
  * a statement of its own (a deal move runs it as a CTE of the deal's UPDATE).
  */
 export function systemActivityInsert(
-  uow: UnitOfWork<DB>,
+  uow: Pick<UnitOfWork<DB>, 'actor'> & { trx: Kysely<DB> },
   a: SystemActivity & { accountId: string | null },
 ): { id: string; insert: OperationNodeSource } {
   const id = newId();

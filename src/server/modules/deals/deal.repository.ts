@@ -353,6 +353,40 @@ export async function lockDealWithPipeline(
   return { deal: toView(view), pipeline: pipelineFromRows(rows) };
 }
 
+/**
+ * The deal (not locked), its pipeline, and the rank at the top of `targetStageId`'s column (the deal
+ * itself aside; one less again if that would be the deal's own rank, so it reads as a new place): what a
+ * move written as one statement decides from. The rank is null when the stage is not of the pipeline.
+ */
+export async function readDealForMove(
+  db: Kysely<DB>,
+  tenantId: string,
+  id: string,
+  targetStageId: string,
+): Promise<{ deal: DealView; pipeline: PipelineWithStages | undefined; topRank: string | null } | undefined> {
+  const r = await sql<
+    DealViewSqlRow & { pipeline_rows: StageSqlRow[] | string | null; top_rank: string | null }
+  >`
+    SELECT ${VIEW_COLUMNS}, (
+      SELECT json_agg(x ORDER BY x.position, x.id)
+      FROM (${pipelineRowsSql(tenantId, sql`p.id = d.pipeline_id`)}) x
+    ) AS pipeline_rows, (
+      SELECT (CASE WHEN t.v = d.stage_rank THEN t.v - 1 ELSE t.v END)::text FROM (
+        SELECT coalesce(min(n.stage_rank), 1) - 1 AS v FROM crm_core.crm_deals n
+        WHERE n.tenant_id = d.tenant_id AND n.pipeline_id = d.pipeline_id AND n.stage_id = ${targetStageId}::uuid
+          AND n.deleted_at IS NULL AND n.id <> d.id) t
+    ) AS top_rank
+    FROM crm_core.crm_deals d
+    JOIN crm_core.crm_pipeline_stages s ON s.tenant_id = d.tenant_id AND s.id = d.stage_id
+    WHERE d.tenant_id = ${tenantId} AND d.id = ${id}`.execute(db);
+  const row = r.rows[0];
+  if (!row) return undefined;
+  const { pipeline_rows, top_rank, ...view } = row;
+  const rows =
+    typeof pipeline_rows === 'string' ? (JSON.parse(pipeline_rows) as StageSqlRow[]) : (pipeline_rows ?? []);
+  return { deal: toView(view), pipeline: pipelineFromRows(rows), topRank: top_rank };
+}
+
 /** The pipeline a stage belongs to (to tell "unknown stage" from "stage of another pipeline"). */
 export async function pipelineOfStage(
   db: Kysely<DB>,

@@ -1,10 +1,11 @@
-import { type RawBuilder, sql } from 'kysely';
+import { type Kysely, type OperationNodeSource, type RawBuilder, sql } from 'kysely';
 import type { AppPlatform, DB } from '../../db.js';
-import { diffRecords } from '../../platform/audit/audit.js';
+import { type AuditEntry, diffRecords } from '../../platform/audit/audit.js';
 import { type Actor, requirePermission } from '../../platform/auth/actor.js';
 import { FOREIGN_KEY_VIOLATION, sqlState } from '../../platform/db/errors.js';
 import { jsonb } from '../../platform/db/sql.js';
 import { AppError, type FieldError, fieldError, fieldPath } from '../../platform/errors.js';
+import type { DomainEvent } from '../../platform/events/outbox.js';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
 import { newId } from '../../platform/ids.js';
 import type { RequestContext, UnitOfWork } from '../../platform/unit-of-work.js';
@@ -20,7 +21,7 @@ import {
   type StageChange,
 } from './deal.events.js';
 import { canClose, canDelete, canMove, canRestore, canUpdate, mayAssignOwner } from './deal.policy.js';
-import { type DealJson, type DealSnapshot, dealSnapshot, presentDeal } from './deal.presenter.js';
+import { type DealJson, dealSnapshot, presentDeal } from './deal.presenter.js';
 import {
   countDeals,
   type DealContactRef,
@@ -38,6 +39,7 @@ import {
   type PipelineWithStages,
   pipelineOfStage,
   rankFor,
+  readDealForMove,
   replaceDealContacts,
   sortKeyOf,
   stageHistoryRows,
@@ -706,19 +708,89 @@ async function applyTransition(
 ): Promise<DealView> {
   const { actor } = uow;
   const tenantId = actor.workspaceId;
-  if (target.outcome) requirePermission(actor, 'crm.deal.close');
   const f = req.fields;
   const checks: RefCheck[] = [];
   if (f.account_id) checks.push({ kind: 'account', id: f.account_id, path: ['fields', 'account_id'] });
   if (f.primary_contact_id) {
     checks.push({ kind: 'contact', id: f.primary_contact_id, path: ['fields', 'primary_contact_id'] });
   }
+  if (target.outcome) requirePermission(actor, 'crm.deal.close');
   if (checks.length > 0) {
     const errors = await refErrors(uow, checks);
     if (errors.length > 0) throw validation(errors);
   }
-  const pick = <K extends keyof MoveFields & keyof DealView>(k: K): DealView[K] =>
-    (f[k] !== undefined ? f[k] : current[k]) as DealView[K];
+  const plan = planTransition(uow.trx, actor, current, pw, target, {
+    ...req,
+    // Top of the target column unless placed: computed here rather than by the arrival trigger (ADR 0021).
+    rank: req.rank ?? topOfColumn(tenantId, current, target.id),
+  });
+  // The history row and the timeline entry ride in the UPDATE (one round trip), written before the audit
+  // statement locks the workspace's chain head, so a workspace's moves do not queue behind them.
+  const updated = await updateDealRow(uow.trx, tenantId, current.id, current.version, plan.patch, [
+    plan.history,
+    plan.timeline,
+  ]);
+  if (!updated) throw versionConflict(current, actor, current.version);
+  let contacts = current.contacts;
+  const primary = plan.patch.primary_contact_id;
+  if (primary && !contacts.some((c) => c.contact_id === primary)) {
+    contacts = withPrimary(contacts, primary);
+    await insertDealContacts(uow.trx, tenantId, current.id, contacts, actor.userId);
+  }
+  const next: DealView = {
+    ...current,
+    ...updated,
+    stage: stageRef(target),
+    stage_default_probability: target.default_probability,
+    contacts,
+  };
+  const recorded = transitionRecords(current, next, plan);
+  uow.audit(recorded.audit);
+  for (const e of recorded.events) uow.emit(e);
+  return next;
+}
+
+interface TransitionPlan {
+  patch: Pick<
+    DealView,
+    | 'account_id'
+    | 'primary_contact_id'
+    | 'amount_minor'
+    | 'currency'
+    | 'expected_close_date'
+    | 'description'
+    | 'stage_id'
+    | 'stage_entered_at'
+    | 'status'
+    | 'closed_at'
+    | 'lost_reason'
+    | 'probability'
+    | 'probability_overridden'
+    | 'updated_by'
+  > & { stage_rank: string | RawBuilder<string> };
+  history: OperationNodeSource;
+  timeline: OperationNodeSource;
+  change: StageChange;
+  closing: boolean;
+}
+
+/**
+ * What a stage change writes, decided from the deal as read: the values after `fields`, the pipeline's
+ * rules on them (every unmet rule → 422 stage_transition_blocked), the row patch, the stage-history row
+ * and the timeline entry (built, not run). Shared by the transaction path and the one-statement move.
+ */
+function planTransition(
+  k: Kysely<DB>,
+  actor: Actor,
+  current: DealView,
+  pw: PipelineWithStages,
+  target: PipelineStage,
+  req: Omit<TransitionRequest, 'rank'> & { rank: string | RawBuilder<string> },
+): TransitionPlan {
+  const tenantId = actor.workspaceId;
+  const f = req.fields;
+  const pick = <K extends keyof MoveFields & keyof DealView>(key: K): DealView[K] =>
+    (f[key] !== undefined ? f[key] : current[key]) as DealView[K];
   const after = {
     account_id: pick('account_id'),
     primary_contact_id: pick('primary_contact_id'),
@@ -754,11 +826,10 @@ async function applyTransition(
 
   const now = new Date();
   const closedNow = newStatus !== 'open';
-  const patch: DealRowUpdate = {
+  const patch = {
     ...after,
     stage_id: target.id,
-    // Top of the target column unless placed: computed here rather than by the arrival trigger (ADR 0021).
-    stage_rank: req.rank ?? topOfColumn(tenantId, current, target.id),
+    stage_rank: req.rank,
     stage_entered_at: now,
     status: newStatus,
     closed_at: closedNow ? now : null,
@@ -768,7 +839,7 @@ async function applyTransition(
     probability_overridden: closedNow ? false : current.probability_overridden,
     updated_by: actor.userId,
   };
-  const history = stageTransitionInsert(uow.trx, {
+  const history = stageTransitionInsert(k, {
     tenant_id: tenantId,
     id: newId(),
     deal_id: current.id,
@@ -777,7 +848,7 @@ async function applyTransition(
     to_stage_id: target.id,
     from_status: current.status,
     to_status: newStatus,
-    probability: patch.probability ?? current.probability,
+    probability: patch.probability,
     ms_in_from_stage: Math.max(0, now.getTime() - current.stage_entered_at.getTime()),
     occurred_at: now,
     actor_type: actor.type,
@@ -793,47 +864,93 @@ async function applyTransition(
     to_status: newStatus,
   };
   const fromName = from?.name_en ?? current.stage.name_en;
-  const timeline = systemActivityInsert(uow, {
-    kind: closing ? (`deal_${newStatus}` as 'deal_won' | 'deal_lost' | 'deal_cancelled') : 'stage_changed',
-    subject: closing
-      ? `Deal ${newStatus}: ${current.name}`
-      : `Stage changed: ${fromName} → ${target.name_en}`,
-    accountId: after.account_id,
-    contactId: after.primary_contact_id,
-    dealId: current.id,
-    occurredAt: now,
-    metadata: { ...change, ...(lostReason ? { lost_reason: lostReason } : {}) },
-  });
-  // The history row and the timeline entry ride in the UPDATE (one round trip), written before the audit
-  // statement locks the workspace's chain head, so a workspace's moves do not queue behind them.
-  const updated = await updateDealRow(uow.trx, tenantId, current.id, current.version, patch, [
-    history,
-    timeline.insert,
-  ]);
-  if (!updated) throw versionConflict(current, actor, current.version);
-  let contacts = current.contacts;
-  if (after.primary_contact_id && !contacts.some((c) => c.contact_id === after.primary_contact_id)) {
-    contacts = withPrimary(contacts, after.primary_contact_id);
-    await insertDealContacts(uow.trx, tenantId, current.id, contacts, actor.userId);
-  }
-  const next: DealView = {
-    ...current,
-    ...updated,
-    stage: stageRef(target),
-    stage_default_probability: target.default_probability,
-    contacts,
-  };
-  const before: DealSnapshot = dealSnapshot(current);
+  const timeline = systemActivityInsert(
+    { trx: k, actor },
+    {
+      kind: closing ? (`deal_${newStatus}` as 'deal_won' | 'deal_lost' | 'deal_cancelled') : 'stage_changed',
+      subject: closing
+        ? `Deal ${newStatus}: ${current.name}`
+        : `Stage changed: ${fromName} → ${target.name_en}`,
+      accountId: after.account_id,
+      contactId: after.primary_contact_id,
+      dealId: current.id,
+      occurredAt: now,
+      metadata: { ...change, ...(lostReason ? { lost_reason: lostReason } : {}) },
+    },
+  );
+  return { patch, history, timeline: timeline.insert, change, closing };
+}
+
+/** The audit entry and events of a stage change, from the deal before and after it. */
+function transitionRecords(
+  current: DealView,
+  next: DealView,
+  plan: TransitionPlan,
+): { audit: AuditEntry; events: DomainEvent[] } {
   const snapshot = dealSnapshot(next);
-  uow.audit({
-    action: 'deal.stage_changed',
-    entityType: 'deal',
-    entityId: current.id,
-    diff: diffRecords(before, snapshot, [...IGNORED_IN_DIFF, 'stage_entered_at']),
+  const events: DomainEvent[] = [dealStageChanged(snapshot, plan.change)];
+  if (plan.closing) {
+    events.push(dealClosed(plan.patch.status as 'won' | 'lost' | 'cancelled', snapshot, plan.change));
+  }
+  return {
+    audit: {
+      action: 'deal.stage_changed',
+      entityType: 'deal',
+      entityId: current.id,
+      diff: diffRecords(dealSnapshot(current), snapshot, [...IGNORED_IN_DIFF, 'stage_entered_at']),
+    },
+    events,
+  };
+}
+
+/**
+ * A move decided from the deal as read, written as ONE statement without a transaction
+ * (`writeOneStatement`, ADR 0025): the deal's UPDATE guarded by the version read (and its place and
+ * time fixed here, so the deal after the move is known before it is written), the history row, the
+ * timeline entry, the events and the audit row. Two round trips in all (the read, the write) instead of
+ * a transaction's five. Answers undefined when the deal changed between the read and the write.
+ */
+async function moveInOneStatement(
+  p: AppPlatform,
+  ctx: RequestContext,
+  current: DealView,
+  pw: PipelineWithStages,
+  target: PipelineStage,
+  rank: string,
+  lostReason: string | null | undefined,
+): Promise<DealView | undefined> {
+  const { actor } = ctx;
+  if (target.outcome) requirePermission(actor, 'crm.deal.close');
+  let next: DealView | undefined;
+  const applied = await p.writeOne(ctx, (k) => {
+    const plan = planTransition(k, actor, current, pw, target, { fields: {}, lostReason, rank });
+    const updatedAt = plan.patch.stage_entered_at;
+    const moved: DealView = {
+      ...current,
+      ...plan.patch,
+      stage_rank: rank,
+      version: current.version + 1,
+      updated_at: updatedAt,
+      stage: stageRef(target),
+      stage_default_probability: target.default_probability,
+    };
+    next = moved;
+    const recorded = transitionRecords(current, moved, plan);
+    return {
+      change: k
+        .updateTable('crm_core.crm_deals')
+        .set({ ...plan.patch, stage_rank: rank, version: sql`version + 1`, updated_at: updatedAt })
+        .where('tenant_id', '=', actor.workspaceId)
+        .where('id', '=', current.id)
+        .where('version', '=', current.version)
+        .where('deleted_at', 'is', null)
+        .returning('id'),
+      alongside: [plan.history, plan.timeline],
+      audits: [recorded.audit],
+      events: recorded.events,
+    };
   });
-  uow.emit(dealStageChanged(snapshot, change));
-  if (closing) uow.emit(dealClosed(newStatus as 'won' | 'lost' | 'cancelled', snapshot, change));
-  return next;
+  return applied ? next : undefined;
 }
 
 /**
@@ -863,6 +980,51 @@ function topOfColumn(tenantId: string, deal: DealView, stageId: string): RawBuil
       AND x.deleted_at IS NULL AND x.id <> ${deal.id})`;
 }
 
+/**
+ * The common move — to another stage, with no `fields` to fill — decided from the deal as read and
+ * written as one statement (`moveInOneStatement`); its place in the target column comes from the same
+ * read (top) or from `after_id`. Undefined when the move needs the transaction path instead (fields,
+ * a reorder within the column, or the deal changed between the read and the write: the transaction path
+ * then answers with the current version, 409 or 403 exactly as before).
+ */
+async function moveWithoutTransaction(
+  p: AppPlatform,
+  ctx: RequestContext,
+  id: string,
+  input: MoveDealInput,
+  expected: number,
+): Promise<DealView | undefined> {
+  if (input.fields && Object.keys(input.fields).length > 0) return undefined;
+  const { actor } = ctx;
+  const tenantId = actor.workspaceId;
+  const read = await p.db.read(tenantId, (k) => readDealForMove(k, tenantId, id, input.stage_id));
+  if (!read || !canSeeDeal(actor, read.deal) || read.deal.deleted_at) throw notFound();
+  const { deal: current, pipeline: pw, topRank } = read;
+  if (current.version !== expected) throw versionConflict(current, actor, expected);
+  if (!canMove(actor, current)) throw forbidden('You may move only deals you own or that nobody owns');
+  const target = pw?.stages.find((s) => s.id === input.stage_id && !s.deleted);
+  if (!pw || !target) {
+    throw fieldError(['stage_id'], 'not_in_pipeline', "stage_id must be a stage of the deal's pipeline");
+  }
+  if (target.id === current.stage_id) return undefined;
+  let rank = topRank;
+  if (input.after_id !== undefined) {
+    if (input.after_id === current.id) {
+      throw fieldError(['after_id'], 'invalid', 'after_id must be another deal than the one moved');
+    }
+    const place = { pipelineId: current.pipeline_id, stageId: target.id, afterId: input.after_id };
+    const placed = await p.db.read(tenantId, (k) =>
+      rankFor(k, tenantId, current.id, place, current.stage_rank),
+    );
+    if (placed === undefined) {
+      throw fieldError(['after_id'], 'not_in_stage', 'after_id must be a live deal of the target stage');
+    }
+    rank = placed;
+  }
+  if (rank === null) return undefined;
+  return moveInOneStatement(p, ctx, current, pw, target, rank, input.lost_reason);
+}
+
 function versionRequired(): AppError {
   return fieldError(
     ['version'],
@@ -888,6 +1050,8 @@ export async function moveDeal(
   requirePermission(actor, 'crm.deal.stage_change');
   const expected = ifMatchVersion ?? input.version;
   if (expected === undefined) throw versionRequired();
+  const fast = await moveWithoutTransaction(p, ctx, id, input, expected);
+  if (fast) return presentDeal(fast, actor);
   const view = await p.write(ctx, async (uow) => {
     const { current, pw } = await lockDealAndPipeline(uow, id);
     if (current.version !== expected) throw versionConflict(current, actor, expected);
