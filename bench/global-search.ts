@@ -170,7 +170,7 @@ export function globalSearchResult(
 ): GlobalSearchResult {
   const classes = [...new Set(data.terms.map((t) => t.cls))];
   return {
-    endpoint: 'GET /crm/v1/search?q=<term> (accounts, contacts, deals; 5 per group)',
+    endpoint: 'GET /crm/v1/search?q=<term> (accounts, contacts, deals, leads; 5 per group)',
     contacts: data.contacts,
     channels: data.channels,
     seededThisRun: data.seededThisRun,
@@ -215,8 +215,9 @@ export function renderGlobalSearch(
     `\`${g.endpoint}\` in the measured workspace with ${int(g.contacts)} contacts (${int(g.channels)} channels:`,
     'a mobile and an email each; Vietnamese names at real family-name frequency) next to its accounts; the',
     `terms below cycled in order by the same connections (${g.seededThisRun ? `contacts seeded by this run in ${Math.round(g.seedSeconds)} s` : 'contacts reused from an earlier run'}).`,
-    'Each request runs three searches (accounts, contacts by name or by channel, deals under the ACL), each a',
-    'SECURITY DEFINER function returning one ranked page of ids joined back through RLS.',
+    'Each request runs four searches in one statement (accounts, contacts by name or by channel, deals under',
+    'the ACL, leads: none in this workspace), each a SECURITY DEFINER function returning one ranked page of',
+    'ids joined back through RLS.',
     '',
     row(['run', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'failed']),
     row(['---', '---:', '---:', '---:', '---:', '---:']),
