@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { insertWorkspaceRow, userActorOf } from '../../../test/fixtures/platform-db.js';
 import { testDb } from '../../../test/helpers.js';
 import type { AppDatabase } from '../db.js';
+import { systemActivityInsert } from '../modules/activities/activity.record.js';
 import { verifyAuditChain } from './audit/audit.js';
 import type { EventEnvelope } from './events/outbox.js';
 import { newId } from './ids.js';
@@ -21,7 +22,9 @@ describe('writeOneStatement', () => {
   async function accountIn(ws: string): Promise<string> {
     const id = newId();
     await db.transaction(ws, (trx) =>
-      sql`INSERT INTO crm_core.crm_accounts (tenant_id, id, name) VALUES (${ws}, ${id}, 'Before')`.execute(trx),
+      sql`INSERT INTO crm_core.crm_accounts (tenant_id, id, name) VALUES (${ws}, ${id}, 'Before')`.execute(
+        trx,
+      ),
     );
     return id;
   }
@@ -48,20 +51,18 @@ describe('writeOneStatement', () => {
           .where('version', '=', version)
           .returning('id'),
         alongside: [
-          k.insertInto('crm_core.crm_activities').values({
-            tenant_id: ws,
-            id: newId(),
-            kind: 'note',
-            subject: 'side row',
-            occurred_at: new Date(),
-            account_id: id,
-            source: 'system',
-            metadata: sql`'{}'::jsonb`,
-            actor_type: 'user',
-          }),
+          systemActivityInsert(
+            { trx: k, actor: userActorOf(ws) },
+            { kind: 'tag_added', subject: 'side row', accountId: id, metadata: {} },
+          ).insert,
         ],
         audits: [
-          { action: 'account.updated', entityType: 'account', entityId: id, diff: { name: { from: 'Before', to: 'After' } } },
+          {
+            action: 'account.updated',
+            entityType: 'account',
+            entityId: id,
+            diff: { name: { from: 'Before', to: 'After' } },
+          },
         ],
         events: [{ type: 'account.updated', aggregateType: 'account', aggregateId: id, data: { id } }],
       }),
@@ -74,7 +75,11 @@ describe('writeOneStatement', () => {
     const committed: EventEnvelope[][] = [];
     expect(await write(ws, id, 1, committed)).toBe(true);
     const name = await db.read(ws, (k) =>
-      k.selectFrom('crm_core.crm_accounts').select(['name', 'version']).where('id', '=', id).executeTakeFirst(),
+      k
+        .selectFrom('crm_core.crm_accounts')
+        .select(['name', 'version'])
+        .where('id', '=', id)
+        .executeTakeFirst(),
     );
     expect(name).toEqual({ name: 'After', version: 2 });
     // The account's creation wrote no audit row here (raw insert): one row, one event, one note.

@@ -981,11 +981,47 @@ function topOfColumn(tenantId: string, deal: DealView, stageId: string): RawBuil
 }
 
 /**
- * The common move — to another stage, with no `fields` to fill — decided from the deal as read and
- * written as one statement (`moveInOneStatement`); its place in the target column comes from the same
- * read (top) or from `after_id`. Undefined when the move needs the transaction path instead (fields,
- * a reorder within the column, or the deal changed between the read and the write: the transaction path
- * then answers with the current version, 409 or 403 exactly as before).
+ * A card moved within its column as one statement (`writeOneStatement`): what `reorderDeal` writes —
+ * the rank, version + 1, audited, announced as a deal.updated whose only change is stage_rank — with the
+ * deal after it computed before it is written. Undefined when the deal changed since it was read.
+ */
+async function reorderInOneStatement(
+  p: AppPlatform,
+  ctx: RequestContext,
+  current: DealView,
+  rank: string,
+): Promise<DealView | undefined> {
+  const { actor } = ctx;
+  const updatedAt = new Date();
+  const next: DealView = {
+    ...current,
+    stage_rank: rank,
+    version: current.version + 1,
+    updated_at: updatedAt,
+    updated_by: actor.userId,
+  };
+  const changes = { stage_rank: { from: current.stage_rank, to: rank } };
+  const applied = await p.writeOne(ctx, (k) => ({
+    change: k
+      .updateTable('crm_core.crm_deals')
+      .set({ stage_rank: rank, updated_by: actor.userId, version: sql`version + 1`, updated_at: updatedAt })
+      .where('tenant_id', '=', actor.workspaceId)
+      .where('id', '=', current.id)
+      .where('version', '=', current.version)
+      .where('deleted_at', 'is', null)
+      .returning('id'),
+    audits: [{ action: 'deal.updated', entityType: 'deal', entityId: current.id, diff: changes }],
+    events: [dealUpdated(dealSnapshot(next), changes)],
+  }));
+  return applied ? next : undefined;
+}
+
+/**
+ * A move with no `fields` to fill, decided from the deal as read and written as one statement: to
+ * another stage (`moveInOneStatement`; its place in the target column comes from the same read — the
+ * top — or from `after_id`), or within its column (`reorderInOneStatement`). Undefined when the move
+ * needs the transaction path instead (fields, or the deal changed between the read and the write: the
+ * transaction path then answers with the current version, 409 exactly as before).
  */
 async function moveWithoutTransaction(
   p: AppPlatform,
@@ -1006,7 +1042,20 @@ async function moveWithoutTransaction(
   if (!pw || !target) {
     throw fieldError(['stage_id'], 'not_in_pipeline', "stage_id must be a stage of the deal's pipeline");
   }
-  if (target.id === current.stage_id) return undefined;
+  if (target.id === current.stage_id) {
+    // A card placed within its own column: only its rank changes.
+    if (input.after_id === undefined) return current;
+    if (input.after_id === current.id) {
+      throw fieldError(['after_id'], 'invalid', 'after_id must be another deal than the one moved');
+    }
+    const place = { pipelineId: current.pipeline_id, stageId: target.id, afterId: input.after_id };
+    const placed = await p.db.read(tenantId, (k) => rankFor(k, tenantId, current.id, place, null));
+    if (placed === undefined) {
+      throw fieldError(['after_id'], 'not_in_stage', 'after_id must be a live deal of the target stage');
+    }
+    if (placed === current.stage_rank) return current;
+    return reorderInOneStatement(p, ctx, current, placed);
+  }
   let rank = topRank;
   if (input.after_id !== undefined) {
     if (input.after_id === current.id) {
