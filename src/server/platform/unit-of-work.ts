@@ -2,6 +2,7 @@ import { type Kysely, type OperationNodeSource, sql, type Transaction } from 'ky
 import { type AuditEntry, appendAudit, auditCtes } from './audit/audit.js';
 import type { Actor } from './auth/actor.js';
 import type { Database } from './db/database.js';
+import { sqlState } from './db/errors.js';
 import { type DomainEvent, type EventEnvelope, envelopesOf, outboxInsert } from './events/outbox.js';
 
 /**
@@ -104,7 +105,7 @@ export async function writeOneStatement<DB>(
       await sql`WITH ${sql.join(ctes)}
         SELECT crm_core.write_applied((SELECT count(*) FROM change)) AS applied`.execute(k);
     } catch (error) {
-      if ((error as { code?: unknown }).code === NOT_APPLIED) return null;
+      if (sqlState(error) === NOT_APPLIED) return null;
       throw error;
     }
     return envelopes;

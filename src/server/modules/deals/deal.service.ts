@@ -981,6 +981,30 @@ function topOfColumn(tenantId: string, deal: DealView, stageId: string): RawBuil
 }
 
 /**
+ * The rank that places `current` right after `afterId` (null: at the top) in `stageId`'s column, for
+ * both move paths; 422 naming after_id when it is the deal itself or not a live deal of that column.
+ */
+async function rankAfter(
+  k: Kysely<DB>,
+  tenantId: string,
+  current: DealView,
+  stageId: string,
+  afterId: string | null,
+): Promise<string> {
+  if (afterId === current.id) {
+    throw fieldError(['after_id'], 'invalid', 'after_id must be another deal than the one moved');
+  }
+  const place = { pipelineId: current.pipeline_id, stageId, afterId };
+  // Within its own column the deal's own rank is not in the way (it moves); from another, avoid it.
+  const avoid = stageId === current.stage_id ? null : current.stage_rank;
+  const rank = await rankFor(k, tenantId, current.id, place, avoid);
+  if (rank === undefined) {
+    throw fieldError(['after_id'], 'not_in_stage', 'after_id must be a live deal of the target stage');
+  }
+  return rank;
+}
+
+/**
  * A card moved within its column as one statement (`writeOneStatement`): what `reorderDeal` writes —
  * the rank, version + 1, audited, announced as a deal.updated whose only change is stage_rank — with the
  * deal after it computed before it is written. Undefined when the deal changed since it was read.
@@ -1042,34 +1066,17 @@ async function moveWithoutTransaction(
   if (!pw || !target) {
     throw fieldError(['stage_id'], 'not_in_pipeline', "stage_id must be a stage of the deal's pipeline");
   }
-  if (target.id === current.stage_id) {
+  const sameStage = target.id === current.stage_id;
+  const placed =
+    input.after_id === undefined
+      ? undefined
+      : await p.db.read(tenantId, (k) => rankAfter(k, tenantId, current, target.id, input.after_id ?? null));
+  if (sameStage) {
     // A card placed within its own column: only its rank changes.
-    if (input.after_id === undefined) return current;
-    if (input.after_id === current.id) {
-      throw fieldError(['after_id'], 'invalid', 'after_id must be another deal than the one moved');
-    }
-    const place = { pipelineId: current.pipeline_id, stageId: target.id, afterId: input.after_id };
-    const placed = await p.db.read(tenantId, (k) => rankFor(k, tenantId, current.id, place, null));
-    if (placed === undefined) {
-      throw fieldError(['after_id'], 'not_in_stage', 'after_id must be a live deal of the target stage');
-    }
-    if (placed === current.stage_rank) return current;
+    if (placed === undefined || placed === current.stage_rank) return current;
     return reorderInOneStatement(p, ctx, current, placed);
   }
-  let rank = topRank;
-  if (input.after_id !== undefined) {
-    if (input.after_id === current.id) {
-      throw fieldError(['after_id'], 'invalid', 'after_id must be another deal than the one moved');
-    }
-    const place = { pipelineId: current.pipeline_id, stageId: target.id, afterId: input.after_id };
-    const placed = await p.db.read(tenantId, (k) =>
-      rankFor(k, tenantId, current.id, place, current.stage_rank),
-    );
-    if (placed === undefined) {
-      throw fieldError(['after_id'], 'not_in_stage', 'after_id must be a live deal of the target stage');
-    }
-    rank = placed;
-  }
+  const rank = placed ?? topRank;
   if (rank === null) return undefined;
   return moveInOneStatement(p, ctx, current, pw, target, rank, input.lost_reason);
 }
@@ -1117,22 +1124,10 @@ export async function moveDeal(
         'The deal is already in this stage; change fields with PATCH',
       );
     }
-    let rank: string | undefined;
-    if (input.after_id !== undefined) {
-      if (input.after_id === current.id) {
-        throw fieldError(['after_id'], 'invalid', 'after_id must be another deal than the one moved');
-      }
-      rank = await rankFor(
-        uow.trx,
-        actor.workspaceId,
-        current.id,
-        { pipelineId: current.pipeline_id, stageId: target.id, afterId: input.after_id },
-        sameStage ? null : current.stage_rank,
-      );
-      if (rank === undefined) {
-        throw fieldError(['after_id'], 'not_in_stage', 'after_id must be a live deal of the target stage');
-      }
-    }
+    const rank =
+      input.after_id === undefined
+        ? undefined
+        : await rankAfter(uow.trx, actor.workspaceId, current, target.id, input.after_id);
     if (sameStage) return rank === undefined ? current : reorderDeal(uow, current, rank);
     return applyTransition(uow, current, pw, target, {
       fields: input.fields ?? {},
