@@ -29,6 +29,7 @@ import * as m0026 from './migrations/0026_audit_chain_in_sql.js';
 import * as m0027 from './migrations/0027_one_statement_writes.js';
 import * as m0028 from './migrations/0028_lead_search_empty_workspace.js';
 import * as m0029 from './migrations/0029_account_search_estimate.js';
+import * as m0030 from './migrations/0030_deal_search_small_workspace.js';
 
 /**
  * Migrations are listed here explicitly (no directory scanning): the same list works from TypeScript
@@ -64,6 +65,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0027_one_statement_writes': m0027,
   '0028_lead_search_empty_workspace': m0028,
   '0029_account_search_estimate': m0029,
+  '0030_deal_search_small_workspace': m0030,
 };
 
 export const MIGRATION_SCHEMA = 'crm_core';
