@@ -1,7 +1,6 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { DB } from '../../db.js';
 import type { Actor } from '../../platform/auth/actor.js';
-import { dealVisibleSql } from '../deals/deal.visibility.js';
 import type { LeadStatus } from '../leads/lead.schema.js';
 
 /**
@@ -10,6 +9,10 @@ import type { LeadStatus } from '../leads/lead.schema.js';
  * usable under RLS, DESIGN §10) returning the ids of one ranked page, joined back through RLS as the app
  * role — so a function can only ever point at rows the caller could read anyway. Rows come back as
  * (group, position, summary JSON), in the function's order (rank, folded name, id).
+ *
+ * A typed name goes to `crm_global_search_by_name` (migration 0031), whose statements keep their plans
+ * per connection: planning them on every request cost as much as a common name's four searches. A phone,
+ * an email or a tax code is looked up by a statement assembled here.
  *
  * Each function call is wrapped in `(SELECT … LIMIT n)`: the planner assumes a set-returning function
  * yields 1,000 rows and then hash-joined a sequential scan of the whole workspace's table (every one
@@ -58,27 +61,33 @@ export interface LeadHitRow {
   status: LeadStatus;
 }
 
-export type ContactLookup =
-  | { by: 'name'; q: string }
-  /** Normalized channel value, exactly or as a prefix, among the given kinds. */
-  | { by: 'channel'; value: string; prefix: boolean; kinds: readonly string[] };
+export type SearchGroupName = 'accounts' | 'contacts' | 'deals' | 'leads';
+
+/** The normalized channel value, exactly or as a prefix, among the given kinds. */
+export interface ChannelLookup {
+  value: string;
+  prefix: boolean;
+  kinds: readonly string[];
+}
 
 export type LeadLookup =
-  | { by: 'name'; q: string }
   /** E.164, exactly. */
   | { by: 'phone'; value: string }
   /** Lower-cased address, exactly or as its beginning. */
   | { by: 'email'; value: string };
 
-export interface SearchPlan {
-  /** Rows wanted per group (the page size + 1, for has_more). */
-  n: number;
-  /** By text (ranked search), or by exact tax codes (a number typed: phone-looking queries). */
-  accounts?: { q: string } | { mst: string[] };
-  contacts?: ContactLookup;
-  deals?: { q: string };
-  leads?: LeadLookup;
-}
+export type SearchPlan =
+  /** The typed text, ranked by name in each group (deals under the per-deal ACL). */
+  | { kind: 'name'; n: number; q: string; groups: readonly SearchGroupName[] }
+  /** A phone or an email: accounts by exact tax codes, contacts by channel, leads by phone or email. */
+  | {
+      kind: 'lookup';
+      /** Rows wanted per group (the page size + 1, for has_more). */
+      n: number;
+      accounts?: { mst: string[] };
+      contacts?: ChannelLookup;
+      leads?: LeadLookup;
+    };
 
 export interface SearchRows {
   accounts: AccountHitRow[];
@@ -100,23 +109,10 @@ function accountsByMstPart(t: RawBuilder<string>, mst: readonly string[], n: num
     ORDER BY a.name_fold COLLATE "C", a.id LIMIT ${n}::int`;
 }
 
-function accountsPart(t: RawBuilder<string>, q: string, n: number) {
-  return sql`
-    SELECT 'accounts' AS grp, row_number() OVER (ORDER BY h.rank, h.name_fold COLLATE "C", h.id) AS pos,
-      jsonb_build_object('id', a.id, 'name', a.name, 'vn_mst', a.vn_mst, 'legal_type', a.legal_type) AS data
-    FROM (SELECT * FROM crm_core.crm_account_quick_search(${q}, ${n}::int) LIMIT ${n}::int) h
-    JOIN crm_core.crm_accounts a ON a.tenant_id = ${t} AND a.id = h.id`;
-}
-
-function contactsPart(t: RawBuilder<string>, lookup: ContactLookup, n: number) {
-  const hits =
-    lookup.by === 'name'
-      ? sql`SELECT h.id, h.rank, h.name_fold AS sort, NULL::uuid AS channel_id, NULL::text AS kind,
-              NULL::text AS value
-            FROM crm_core.crm_contact_search(${lookup.q}, ${n}::int) h`
-      : sql`SELECT h.contact_id AS id, h.rank, h.value AS sort, h.channel_id, h.kind, h.value
-            FROM crm_core.crm_contact_channel_search(${lookup.value}, ${lookup.prefix},
-              ${sql.val([...lookup.kinds])}::text[], ${n}::int) h`;
+function contactsPart(t: RawBuilder<string>, lookup: ChannelLookup, n: number) {
+  const hits = sql`SELECT h.contact_id AS id, h.rank, h.value AS sort, h.channel_id, h.kind, h.value
+    FROM crm_core.crm_contact_channel_search(${lookup.value}, ${lookup.prefix},
+      ${sql.val([...lookup.kinds])}::text[], ${n}::int) h`;
   return sql`
     SELECT 'contacts' AS grp, row_number() OVER (ORDER BY h.rank, h.sort COLLATE "C", h.id) AS pos,
       jsonb_build_object('id', c.id, 'display_name', c.display_name, 'title', c.title,
@@ -125,24 +121,6 @@ function contactsPart(t: RawBuilder<string>, lookup: ContactLookup, n: number) {
     FROM (${hits} LIMIT ${n}::int) h
     JOIN crm_core.crm_contacts c ON c.tenant_id = ${t} AND c.id = h.id
     LEFT JOIN crm_core.crm_accounts a ON a.tenant_id = ${t} AND a.id = c.account_id AND a.deleted_at IS NULL`;
-}
-
-/**
- * Deals: the function applies the per-deal ACL itself (it reads past RLS); the join applies it again
- * with the shared predicate, so a drift between the two can only hide rows, never show one.
- */
-function dealsPart(t: RawBuilder<string>, actor: Actor, q: string, n: number) {
-  return sql`
-    SELECT 'deals' AS grp, row_number() OVER (ORDER BY h.rank, h.name_fold COLLATE "C", h.id) AS pos,
-      jsonb_build_object('id', d.id, 'name', d.name, 'amount_minor', d.amount_minor, 'currency', d.currency,
-        'status', d.status, 'stage_id', s.id, 'stage_code', s.code, 'stage_name_vi', s.name_vi,
-        'stage_name_en', s.name_en, 'account_id', a.id, 'account_name', a.name) AS data
-    FROM (SELECT * FROM crm_core.crm_deal_search(${q}, ${actor.userId}::uuid, ${actor.role}::text, ${n}::int)
-          LIMIT ${n}::int) h
-    JOIN crm_core.crm_deals d ON d.tenant_id = ${t} AND d.id = h.id
-    JOIN crm_core.crm_pipeline_stages s ON s.tenant_id = ${t} AND s.id = d.stage_id
-    LEFT JOIN crm_core.crm_accounts a ON a.tenant_id = ${t} AND a.id = d.account_id AND a.deleted_at IS NULL
-    WHERE ${dealVisibleSql(actor, 'd')}`;
 }
 
 /** Open leads sort before closed ones (disqualified, converted): the offset the search function uses. */
@@ -155,16 +133,14 @@ const leadBucket = sql`CASE WHEN l.status IN ('new', 'contacted', 'qualified') T
 const LEAD_EMAIL_CAP = 200;
 
 /**
- * Leads by name/company go through `crm_lead_search` (migration 0020; open leads first). A phone is an
- * equality and an email a byte range on the (tenant_id, phone) and (tenant_id, email "C") btrees —
- * leakproof operators, so those run as the app role under RLS with their indexes, no definer function.
+ * Leads by phone or email (by name: `crm_lead_search`, migration 0020, through the by-name function). A
+ * phone is an equality and an email a byte range on the (tenant_id, phone) and (tenant_id, email "C")
+ * btrees — leakproof operators, so those run as the app role under RLS with their indexes, no definer
+ * function.
  */
 function leadsPart(t: RawBuilder<string>, lookup: LeadLookup, n: number) {
   let hits: RawBuilder<unknown>;
-  if (lookup.by === 'name') {
-    hits = sql`SELECT h.id, h.rank, h.name_fold AS sort
-      FROM (SELECT * FROM crm_core.crm_lead_search(${lookup.q}, ${n}::int) LIMIT ${n}::int) h`;
-  } else if (lookup.by === 'phone') {
+  if (lookup.by === 'phone') {
     hits = sql`SELECT l.id, ${leadBucket} AS rank, l.name_fold AS sort
       FROM crm_core.crm_leads l
       WHERE l.tenant_id = ${t} AND l.phone = ${lookup.value} AND l.deleted_at IS NULL
@@ -191,25 +167,33 @@ function leadsPart(t: RawBuilder<string>, lookup: LeadLookup, n: number) {
 
 /** Runs the planned groups in one statement; groups not in the plan come back empty. */
 export async function searchAll(db: Kysely<DB>, actor: Actor, plan: SearchPlan): Promise<SearchRows> {
+  const out: SearchRows = { accounts: [], contacts: [], deals: [], leads: [] };
+  if (plan.kind === 'name') {
+    if (plan.groups.length === 0) return out;
+    const r = await sql<{ grp: keyof SearchRows; data: unknown }>`
+      SELECT grp, data FROM crm_core.crm_global_search_by_name(${plan.q}, ${actor.userId}::uuid,
+        ${actor.role}::text, ${plan.n}::int, ${sql.val([...plan.groups])}::text[]) ORDER BY grp, pos`.execute(
+      db,
+    );
+    return collect(r.rows, out);
+  }
   const t = sql<string>`${actor.workspaceId}::uuid`;
   const parts = [
-    plan.accounts
-      ? 'mst' in plan.accounts
-        ? accountsByMstPart(t, plan.accounts.mst, plan.n)
-        : accountsPart(t, plan.accounts.q, plan.n)
-      : null,
+    plan.accounts ? accountsByMstPart(t, plan.accounts.mst, plan.n) : null,
     plan.contacts ? contactsPart(t, plan.contacts, plan.n) : null,
-    plan.deals ? dealsPart(t, actor, plan.deals.q, plan.n) : null,
     plan.leads ? leadsPart(t, plan.leads, plan.n) : null,
   ].filter((x) => x !== null);
-  const out: SearchRows = { accounts: [], contacts: [], deals: [], leads: [] };
   if (parts.length === 0) return out;
-  const r = await sql<{ grp: keyof SearchRows; pos: number; data: unknown }>`
-    SELECT grp, pos, data FROM (${sql.join(
+  const r = await sql<{ grp: keyof SearchRows; data: unknown }>`
+    SELECT grp, data FROM (${sql.join(
       parts.map((p) => sql`(${p})`),
       sql` UNION ALL `,
     )}) x ORDER BY grp, pos`.execute(db);
-  for (const row of r.rows) {
+  return collect(r.rows, out);
+}
+
+function collect(rows: ReadonlyArray<{ grp: keyof SearchRows; data: unknown }>, out: SearchRows): SearchRows {
+  for (const row of rows) {
     // node-postgres parses jsonb; PGlite too — a string here would be a driver change.
     const data = (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as never;
     out[row.grp].push(data);

@@ -2,7 +2,7 @@ import type { AppPlatform } from '../../db.js';
 import { can } from '../../platform/auth/actor.js';
 import type { RequestContext } from '../../platform/unit-of-work.js';
 import { toE164 } from '../contacts/contact.phone.js';
-import { type ContactHitRow, type SearchPlan, searchAll } from './search.repository.js';
+import { type ContactHitRow, type SearchGroupName, type SearchPlan, searchAll } from './search.repository.js';
 import type {
   AccountHit,
   ContactHit,
@@ -94,30 +94,33 @@ export async function globalSearch(
   const want = (t: SearchQuery['types'][number], permission: Parameters<typeof can>[1]) =>
     types.includes(t) && can(actor, permission);
   const parsed = classifyQuery(q);
-  const plan: SearchPlan = { n: limit + 1 };
-  // A phone or an email cannot be a substring of an account's or a deal's searchable text (names, tax
-  // code, domains; deal names), so those searches are skipped for them, not run to find nothing: a
-  // number still finds the account whose tax code it is.
-  if (want('accounts', 'crm.account.view')) {
-    if (parsed.kind === 'text') plan.accounts = { q };
-    else if (parsed.kind === 'phone') plan.accounts = { mst: taxCodesOf(q) };
-  }
-  if (want('contacts', 'crm.contact.view')) {
-    plan.contacts =
-      parsed.kind === 'phone'
-        ? { by: 'channel', value: parsed.e164, prefix: false, kinds: ['phone', 'zalo'] }
-        : parsed.kind === 'email'
-          ? { by: 'channel', value: parsed.value, prefix: true, kinds: ['email'] }
-          : { by: 'name', q };
-  }
-  if (want('deals', 'crm.deal.view') && parsed.kind === 'text') plan.deals = { q };
-  if (want('leads', 'crm.lead.view')) {
-    plan.leads =
-      parsed.kind === 'phone'
-        ? { by: 'phone', value: parsed.e164 }
-        : parsed.kind === 'email'
-          ? { by: 'email', value: parsed.value }
-          : { by: 'name', q };
+  const n = limit + 1;
+  let plan: SearchPlan;
+  if (parsed.kind === 'text') {
+    const groups: SearchGroupName[] = [];
+    if (want('accounts', 'crm.account.view')) groups.push('accounts');
+    if (want('contacts', 'crm.contact.view')) groups.push('contacts');
+    if (want('deals', 'crm.deal.view')) groups.push('deals');
+    if (want('leads', 'crm.lead.view')) groups.push('leads');
+    plan = { kind: 'name', n, q, groups };
+  } else {
+    // A phone or an email cannot be a substring of an account's or a deal's searchable text (names, tax
+    // code, domains; deal names), so those searches are skipped for them, not run to find nothing: a
+    // number still finds the account whose tax code it is.
+    plan = { kind: 'lookup', n };
+    if (want('accounts', 'crm.account.view') && parsed.kind === 'phone') {
+      plan.accounts = { mst: taxCodesOf(q) };
+    }
+    if (want('contacts', 'crm.contact.view')) {
+      plan.contacts =
+        parsed.kind === 'phone'
+          ? { value: parsed.e164, prefix: false, kinds: ['phone', 'zalo'] }
+          : { value: parsed.value, prefix: true, kinds: ['email'] };
+    }
+    if (want('leads', 'crm.lead.view')) {
+      plan.leads =
+        parsed.kind === 'phone' ? { by: 'phone', value: parsed.e164 } : { by: 'email', value: parsed.value };
+    }
   }
 
   const rows = await p.db.read(actor.workspaceId, (db) => searchAll(db, actor, plan));
@@ -135,7 +138,7 @@ export async function globalSearch(
       limit,
     );
   }
-  if (plan.contacts) out.contacts = page(rows.contacts.map(presentContact), limit);
+  if (want('contacts', 'crm.contact.view')) out.contacts = page(rows.contacts.map(presentContact), limit);
   if (want('deals', 'crm.deal.view')) {
     out.deals = page(
       rows.deals.map(
@@ -153,7 +156,7 @@ export async function globalSearch(
       limit,
     );
   }
-  if (plan.leads) {
+  if (want('leads', 'crm.lead.view')) {
     out.leads = page(
       rows.leads.map(
         (r): LeadHit => ({

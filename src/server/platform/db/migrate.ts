@@ -30,6 +30,7 @@ import * as m0027 from './migrations/0027_one_statement_writes.js';
 import * as m0028 from './migrations/0028_lead_search_empty_workspace.js';
 import * as m0029 from './migrations/0029_account_search_estimate.js';
 import * as m0030 from './migrations/0030_deal_search_small_workspace.js';
+import * as m0031 from './migrations/0031_global_search_by_name.js';
 
 /**
  * Migrations are listed here explicitly (no directory scanning): the same list works from TypeScript
@@ -66,6 +67,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0028_lead_search_empty_workspace': m0028,
   '0029_account_search_estimate': m0029,
   '0030_deal_search_small_workspace': m0030,
+  '0031_global_search_by_name': m0031,
 };
 
 export const MIGRATION_SCHEMA = 'crm_core';
