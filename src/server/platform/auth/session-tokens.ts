@@ -5,12 +5,19 @@ import { AppError } from '../errors.js';
 /**
  * Short-lived access tokens (JWT, HS256) for signed-in members. Refresh tokens are opaque, see users.
  *
- * fast-jwt rather than jose here: its synchronous node:crypto HMAC plus a cache of verified tokens
- * costs microseconds, where jose's WebCrypto path (re-importing the key on each call) was a quarter of
- * the CPU of an authenticated read (docs/benchmarks.md). jose still verifies the external OIDC issuer's
- * tokens (remote JWKS). A cached verification still honours `exp` (the cache never outlives a token),
- * and revocation is checked separately on every request.
+ * fast-jwt rather than jose here: its synchronous node:crypto HMAC costs microseconds, where jose's
+ * WebCrypto path (re-importing the key on each call) was a quarter of the CPU of an authenticated read
+ * (docs/benchmarks.md). jose still verifies the external OIDC issuer's tokens (remote JWKS).
+ *
+ * Verified claims are kept per token string (a Map lookup), not in fast-jwt's cache: that one keys its
+ * entries by a SHA-256 of the token, which costs about what verifying the HMAC does (~4% of an
+ * authenticated read's CPU). Only a token that verified is ever stored, so an equal string is the same
+ * token; a cached entry is used only until the token's `exp`, and revocation is checked separately on
+ * every request.
  */
+
+/** Verified tokens kept; the oldest entry leaves first when full. */
+const CACHE_MAX = 10_000;
 
 const ISSUER = 'cyberos-crm';
 const AUDIENCE = 'cyberos-crm';
@@ -36,6 +43,7 @@ interface Payload {
 export class SessionTokens {
   readonly #sign: (payload: Record<string, unknown>) => string;
   readonly #verify: (token: string) => Payload;
+  readonly #verified = new Map<string, { claims: AccessClaims; expiresAtMs: number }>();
 
   constructor(
     secret: string,
@@ -54,7 +62,6 @@ export class SessionTokens {
       allowedIss: ISSUER,
       allowedAud: AUDIENCE,
       requiredClaims: ['exp', 'iat', 'sub'],
-      cache: 10_000,
     }) as (token: string) => Payload;
   }
 
@@ -72,6 +79,15 @@ export class SessionTokens {
   }
 
   async verify(token: string): Promise<AccessClaims> {
+    const hit = this.#verified.get(token);
+    if (hit) {
+      if (Date.now() < hit.expiresAtMs) return hit.claims;
+      this.#verified.delete(token);
+    }
+    return this.#verifyUncached(token);
+  }
+
+  #verifyUncached(token: string): AccessClaims {
     let payload: Payload;
     try {
       payload = this.#verify(token);
@@ -96,7 +112,18 @@ export class SessionTokens {
     ) {
       throw new AppError('token_invalid', 'The access token is malformed');
     }
-    return { userId: sub, workspaceId: wid, role: role as Role, sessionId: sid, email };
+    const claims: AccessClaims = { userId: sub, workspaceId: wid, role: role as Role, sessionId: sid, email };
+    // `exp` is required and checked by the verifier: a number of seconds.
+    this.#remember(token, claims, Number(payload.exp) * 1000);
+    return claims;
+  }
+
+  #remember(token: string, claims: AccessClaims, expiresAtMs: number): void {
+    if (this.#verified.size >= CACHE_MAX) {
+      const oldest = this.#verified.keys().next().value;
+      if (oldest !== undefined) this.#verified.delete(oldest);
+    }
+    this.#verified.set(token, { claims, expiresAtMs });
   }
 
   /** True when the token's issuer is ours (used to route a bearer token to the right verifier). */
