@@ -57,8 +57,9 @@ async function fnText(signature: string): Promise<string> {
 }
 
 /** EXPLAINs each statement as crm_search with the workspace set; returns its row count and plan. */
+/** `generic`: planned as the functions' static statements are (migration 0032), without the values. */
 async function plans(
-  statements: Record<string, { sql: string; types: string; args: string }>,
+  statements: Record<string, { sql: string; types: string; args: string; generic?: boolean }>,
 ): Promise<Record<string, { rows: number; plan: string }>> {
   return t.db.owner((k: Kysely<DB>) =>
     k.transaction().execute(async (trx) => {
@@ -69,6 +70,8 @@ async function plans(
         const name = `search_${label}_${process.pid}`;
         await sql.raw(`PREPARE ${name}(${s.types}) AS ${s.sql}`).execute(trx);
         try {
+          const mode = s.generic ? 'force_generic_plan' : 'auto';
+          await sql.raw(`SET LOCAL plan_cache_mode = ${mode}`).execute(trx);
           const rows = await sql.raw(`EXECUTE ${name}(${s.args})`).execute(trx);
           const explained = await sql
             .raw<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE ${name}(${s.args})`)
@@ -106,7 +109,9 @@ describe('search indexes under RLS', () => {
     for (const fragment of [
       'WITH m AS MATERIALIZED (SELECT a.id, a.name_fold FROM crm_core.crm_contacts a WHERE a.tenant_id = $1 AND a.deleted_at IS NULL AND %s LIMIT 200)',
       'SELECT m.id, %s, m.name_fold FROM m ORDER BY m.name_fold COLLATE "C", m.id LIMIT $6',
-      'SELECT a.id, CASE WHEN a.name_fold = $2 THEN 0 ELSE 1 END, a.name_fold FROM crm_core.crm_contacts a WHERE a.tenant_id = $1 AND a.deleted_at IS NULL AND a.name_fold COLLATE "C" >= $2 COLLATE "C" AND a.name_fold COLLATE "C" < $5 COLLATE "C" AND a.name_fold LIKE $3 ORDER BY a.name_fold COLLATE "C", a.id LIMIT $6',
+      // Static since migration 0032 (a generic plan per connection): tiers 0-1 and the name-order probe.
+      'AND a.name_fold COLLATE "C" >= v_q COLLATE "C" AND a.name_fold COLLATE "C" < v_next COLLATE "C"',
+      'ORDER BY a.name_fold COLLATE "C", a.id LIMIT 2000) a',
       "format(' AND a.search_text LIKE %L'",
     ]) {
       expect(src, fragment).toContain(fragment);
@@ -137,6 +142,16 @@ describe('search indexes under RLS', () => {
           ' AND a.name_fold LIKE $3 ORDER BY a.name_fold COLLATE "C", a.id LIMIT $6',
         types: TYPES,
         args,
+        generic: true,
+      },
+      probe: {
+        sql:
+          'SELECT a.id FROM (SELECT a.id, a.name_fold, a.search_text FROM crm_core.crm_contacts a' +
+          ` WHERE ${base} ORDER BY a.name_fold COLLATE "C", a.id LIMIT 2000) a` +
+          ' WHERE a.search_text LIKE $4 AND NOT a.name_fold LIKE $3 ORDER BY a.name_fold COLLATE "C", a.id LIMIT $6',
+        types: TYPES,
+        args,
+        generic: true,
       },
     });
     expect(p.anywhere?.rows).toBe(1); // Bigacme Person
@@ -152,6 +167,11 @@ describe('search indexes under RLS', () => {
     expect(p.prefix?.plan, `${ENGINE}:\n${p.prefix?.plan}`).toMatch(
       /Index (Only )?Scan using crm_contacts_name_idx/,
     );
+    expect(p.probe?.rows).toBe(1); // Công ty Acme, within the first 2,000 names
+    expect(p.probe?.plan, `${ENGINE}:\n${p.probe?.plan}`).toMatch(
+      /Index (Only )?Scan using crm_contacts_name_idx/,
+    );
+    expect(p.probe?.plan).not.toMatch(/Seq Scan/);
   });
 
   it('deal name search: trigram index with the ACL applied', async () => {
