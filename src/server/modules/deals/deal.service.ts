@@ -1041,6 +1041,26 @@ async function reorderInOneStatement(
 }
 
 /**
+ * What both move paths check first, in this order: the version read, the right to move, and that the
+ * target is a live stage of the deal's pipeline. Returns the pipeline and the target stage.
+ */
+function checkMove(
+  actor: Actor,
+  current: DealView,
+  pw: PipelineWithStages | undefined,
+  stageId: string,
+  expected: number,
+): { pw: PipelineWithStages; target: PipelineWithStages['stages'][number] } {
+  if (current.version !== expected) throw versionConflict(current, actor, expected);
+  if (!canMove(actor, current)) throw forbidden('You may move only deals you own or that nobody owns');
+  const target = pw?.stages.find((s) => s.id === stageId && !s.deleted);
+  if (!pw || !target) {
+    throw fieldError(['stage_id'], 'not_in_pipeline', "stage_id must be a stage of the deal's pipeline");
+  }
+  return { pw, target };
+}
+
+/**
  * A move with no `fields` to fill, decided from the deal as read and written as one statement: to
  * another stage (`moveInOneStatement`; its place in the target column comes from the same read — the
  * top — or from `after_id`), or within its column (`reorderInOneStatement`). Undefined when the move
@@ -1059,13 +1079,8 @@ async function moveWithoutTransaction(
   const tenantId = actor.workspaceId;
   const read = await p.db.read(tenantId, (k) => readDealForMove(k, tenantId, id, input.stage_id));
   if (!read || !canSeeDeal(actor, read.deal) || read.deal.deleted_at) throw notFound();
-  const { deal: current, pipeline: pw, topRank } = read;
-  if (current.version !== expected) throw versionConflict(current, actor, expected);
-  if (!canMove(actor, current)) throw forbidden('You may move only deals you own or that nobody owns');
-  const target = pw?.stages.find((s) => s.id === input.stage_id && !s.deleted);
-  if (!pw || !target) {
-    throw fieldError(['stage_id'], 'not_in_pipeline', "stage_id must be a stage of the deal's pipeline");
-  }
+  const { deal: current, topRank } = read;
+  const { pw, target } = checkMove(actor, current, read.pipeline, input.stage_id, expected);
   const sameStage = target.id === current.stage_id;
   const placed =
     input.after_id === undefined
@@ -1109,13 +1124,9 @@ export async function moveDeal(
   const fast = await moveWithoutTransaction(p, ctx, id, input, expected);
   if (fast) return presentDeal(fast, actor);
   const view = await p.write(ctx, async (uow) => {
-    const { current, pw } = await lockDealAndPipeline(uow, id);
-    if (current.version !== expected) throw versionConflict(current, actor, expected);
-    if (!canMove(actor, current)) throw forbidden('You may move only deals you own or that nobody owns');
-    const target = pw?.stages.find((s) => s.id === input.stage_id && !s.deleted);
-    if (!pw || !target) {
-      throw fieldError(['stage_id'], 'not_in_pipeline', "stage_id must be a stage of the deal's pipeline");
-    }
+    const locked = await lockDealAndPipeline(uow, id);
+    const { current } = locked;
+    const { pw, target } = checkMove(actor, current, locked.pw, input.stage_id, expected);
     const sameStage = target.id === current.stage_id;
     if (sameStage && input.fields && Object.keys(input.fields).length > 0) {
       throw fieldError(

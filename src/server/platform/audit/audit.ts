@@ -69,9 +69,9 @@ export function diffRecords(
 
 const jsonSafe = (v: unknown): unknown => (v instanceof Date ? v.toISOString() : v);
 
-/** The fields a format-2 hash covers besides the link (prev_hash, seq), as canonical JSON. */
-function bodyOf(row: Omit<AuditRow, 'hash' | 'seq' | 'prev_hash' | 'hash_format'>): string {
-  return canonicalJson({
+/** The fields every hash covers besides the link (prev_hash, seq). */
+function bodyFields(row: Omit<AuditRow, 'hash' | 'seq' | 'prev_hash' | 'hash_format'>) {
+  return {
     tenant_id: row.tenant_id,
     id: row.id,
     occurred_at: new Date(row.occurred_at).toISOString(),
@@ -83,38 +83,25 @@ function bodyOf(row: Omit<AuditRow, 'hash' | 'seq' | 'prev_hash' | 'hash_format'
     entity_id: row.entity_id,
     diff: row.diff,
     request_id: row.request_id,
-  });
+  };
+}
+
+/** The body a format-2 hash covers, as canonical JSON (sorted keys). */
+function bodyOf(row: Omit<AuditRow, 'hash' | 'seq' | 'prev_hash' | 'hash_format'>): string {
+  return canonicalJson(bodyFields(row));
 }
 
 /**
- * The hash of a row by its format. 1: SHA-256 over the canonical JSON of every field except the hash.
+ * The hash of a row by its format. 1: SHA-256 over the canonical JSON of every field except the hash
+ * (the body with the link inside it; canonical JSON sorts keys, so where they are added is irrelevant).
  * 2: SHA-256 of `prev_hash \n seq \n body` (what `crm_core.audit_chain` computes).
  */
 export function hashAuditRow(row: Omit<AuditRow, 'hash'>): string {
-  if (Number(row.hash_format) === 2) {
-    return createHash('sha256')
-      .update(`${row.prev_hash}\n${Number(row.seq)}\n${bodyOf(row)}`, 'utf8')
-      .digest('hex');
-  }
-  return createHash('sha256')
-    .update(
-      canonicalJson({
-        tenant_id: row.tenant_id,
-        seq: Number(row.seq),
-        id: row.id,
-        occurred_at: new Date(row.occurred_at).toISOString(),
-        actor_type: row.actor_type,
-        actor_id: row.actor_id,
-        actor_label: row.actor_label,
-        action: row.action,
-        entity_type: row.entity_type,
-        entity_id: row.entity_id,
-        diff: row.diff,
-        request_id: row.request_id,
-        prev_hash: row.prev_hash,
-      }),
-    )
-    .digest('hex');
+  const text =
+    Number(row.hash_format) === 2
+      ? `${row.prev_hash}\n${Number(row.seq)}\n${bodyOf(row)}`
+      : canonicalJson({ ...bodyFields(row), seq: Number(row.seq), prev_hash: row.prev_hash });
+  return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 /**
