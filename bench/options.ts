@@ -34,6 +34,7 @@ Environment:
   BENCH_ROUNDS          get-by-id rounds per side (default 5, quick 2)
   BENCH_ROUND_SECONDS   seconds per get-by-id round (default 10, quick 3)
   BENCH_SEARCH_SECONDS  seconds of the mixed search run (default 30, quick 5)
+  BENCH_PLAN_CACHE_MODE the app's DATABASE_PLAN_CACHE_MODE (default: the app's default, force_generic_plan)
   NATS_URL              NATS with JetStream for the two-process real-time run (default nats://127.0.0.1:4222;
                         skipped when it does not answer)
 

@@ -19,6 +19,10 @@ export function benchAppConfig(options: {
     DATA_DIR: options.dataDir,
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     DATABASE_POOL_MAX: String(options.poolMax),
+    // The app's default unless the run asks otherwise (to measure ADR 0027's choice against PostgreSQL's).
+    ...(process.env.BENCH_PLAN_CACHE_MODE
+      ? { DATABASE_PLAN_CACHE_MODE: process.env.BENCH_PLAN_CACHE_MODE }
+      : {}),
     LOG_LEVEL: 'silent',
     JWT_SECRET: options.jwtSecret,
     ACCESS_TOKEN_TTL_SECONDS: '86400',

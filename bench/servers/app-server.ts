@@ -19,6 +19,7 @@ async function main(): Promise<void> {
     kind: 'postgres',
     url: requireEnv('BENCH_APP_DATABASE_URL'),
     poolMax: config.DATABASE_POOL_MAX,
+    planCacheMode: config.DATABASE_PLAN_CACHE_MODE,
     applicationName: 'crm-bench-app',
   });
   const { app } = await buildApp({ config, db });

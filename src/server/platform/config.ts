@@ -22,6 +22,10 @@ const csv = z.string().transform((v) =>
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+/** PostgreSQL's plan_cache_mode for the app's sessions (ADR 0027; database.ts). */
+export const PLAN_CACHE_MODES = ['force_generic_plan', 'auto', 'force_custom_plan'] as const;
+export type PlanCacheMode = (typeof PLAN_CACHE_MODES)[number];
+
 export const ENV_SCHEMA = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -33,6 +37,7 @@ export const ENV_SCHEMA = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional(),
   DATABASE_POOL_MAX: intFrom(1, 500).default(10),
+  DATABASE_PLAN_CACHE_MODE: z.enum(PLAN_CACHE_MODES).default('force_generic_plan'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   ACCESS_TOKEN_TTL_SECONDS: intFrom(60, 86_400).default(900),

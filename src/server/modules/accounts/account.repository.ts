@@ -26,7 +26,7 @@ export async function insertAccount(db: Kysely<DB>, row: NewAccountRow): Promise
 
 // The hottest read (get by id) skips the query builder: the statement never varies, so it is compiled
 // once here instead of on every request (docs/benchmarks.md).
-const FIND_ACCOUNT_SQL = 'select * from crm_core.crm_accounts where tenant_id = $1 and id = $2';
+export const FIND_ACCOUNT_SQL = 'select * from crm_core.crm_accounts where tenant_id = $1 and id = $2';
 
 export async function findAccount(
   db: Kysely<DB>,

@@ -398,6 +398,9 @@ describe('the trigram index under RLS', () => {
       k.transaction().execute(async (trx) => {
         await sql`SET LOCAL ROLE crm_search`.execute(trx);
         await sql`SELECT set_config('app.tenant_id', ${ws.id}, true)`.execute(trx);
+        // The function runs these through EXECUTE … USING: one-shot plans, always made with the values.
+        // A PREPAREd copy would follow the session's plan_cache_mode (generic for the app, ADR 0027).
+        await sql`SET LOCAL plan_cache_mode = force_custom_plan`.execute(trx);
         const role = await sql<{ r: string }>`SELECT current_user AS r`.execute(trx);
         expect(role.rows[0]?.r).toBe('crm_search');
         const filters = '{"deleted":"exclude"}';
