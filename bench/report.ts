@@ -87,7 +87,7 @@ export function renderMarkdown(r: BenchResult): string {
     '  response (exact percentiles, not histogram buckets).',
     '- The app is the real `buildApp` (every platform plugin, JWT auth, RLS, zod) in its own process, in',
     '  production mode with logging off, the rate limit out of reach and the outbox relay off;',
-    `  database pool ${m.appPoolMax}. ${m.auth}.`,
+    `  database pool ${m.appPoolMax}${m.appPlanCacheMode ? `, plan_cache_mode ${m.appPlanCacheMode} (ADR 0027)` : ''}. ${m.auth}.`,
     `- Search: \`${r.search.endpoint}\`, the terms below cycled in order: ${m.searchWarmupSeconds} s warm-up,`,
     `  then a ${m.searchMixSeconds} s mixed run (the target is its p95), then each term alone for`,
     `  ${m.searchTermAloneSeconds} s.`,

@@ -82,6 +82,8 @@ export interface BenchResult {
     loadGenerator: string;
     connections: number;
     appPoolMax: number;
+    /** PostgreSQL plan_cache_mode of the app's sessions (ADR 0027); absent in runs before it, and on PGlite. */
+    appPlanCacheMode?: string;
     baselinePoolMax: number;
     searchWarmupSeconds: number;
     searchMixSeconds: number;

@@ -605,6 +605,9 @@ async function main(): Promise<void> {
         loadGenerator: `autocannon ${packageVersion('autocannon')} (in the parent process, closed loop, keep-alive)`,
         connections: options.connections,
         appPoolMax: options.engine === 'pglite' ? 1 : options.poolMax,
+        ...(options.engine === 'postgres'
+          ? { appPlanCacheMode: process.env.BENCH_PLAN_CACHE_MODE || 'force_generic_plan (the default)' }
+          : {}),
         baselinePoolMax: options.engine === 'pglite' ? 1 : options.poolMax,
         searchWarmupSeconds: options.searchWarmupSeconds,
         searchMixSeconds: options.searchMixSeconds,
