@@ -606,7 +606,7 @@ async function main(): Promise<void> {
         connections: options.connections,
         appPoolMax: options.engine === 'pglite' ? 1 : options.poolMax,
         ...(options.engine === 'postgres'
-          ? { appPlanCacheMode: process.env.BENCH_PLAN_CACHE_MODE || 'force_generic_plan (the default)' }
+          ? { appPlanCacheMode: process.env.BENCH_PLAN_CACHE_MODE || 'force_generic_plan' }
           : {}),
         baselinePoolMax: options.engine === 'pglite' ? 1 : options.poolMax,
         searchWarmupSeconds: options.searchWarmupSeconds,
