@@ -32,7 +32,6 @@ import * as m0029 from './migrations/0029_account_search_estimate.js';
 import * as m0030 from './migrations/0030_deal_search_small_workspace.js';
 import * as m0031 from './migrations/0031_global_search_by_name.js';
 import * as m0032 from './migrations/0032_global_search_static_probes.js';
-import * as m0033 from './migrations/0033_global_search_static_words.js';
 
 /**
  * Migrations are listed here explicitly (no directory scanning): the same list works from TypeScript
@@ -71,7 +70,6 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0030_deal_search_small_workspace': m0030,
   '0031_global_search_by_name': m0031,
   '0032_global_search_static_probes': m0032,
-  '0033_global_search_static_words': m0033,
 };
 
 export const MIGRATION_SCHEMA = 'crm_core';
