@@ -32,6 +32,7 @@ import * as m0029 from './migrations/0029_account_search_estimate.js';
 import * as m0030 from './migrations/0030_deal_search_small_workspace.js';
 import * as m0031 from './migrations/0031_global_search_by_name.js';
 import * as m0032 from './migrations/0032_global_search_static_probes.js';
+import * as m0033 from './migrations/0033_search_functions_keep_auto_plans.js';
 
 /**
  * Migrations are listed here explicitly (no directory scanning): the same list works from TypeScript
@@ -70,6 +71,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0030_deal_search_small_workspace': m0030,
   '0031_global_search_by_name': m0031,
   '0032_global_search_static_probes': m0032,
+  '0033_search_functions_keep_auto_plans': m0033,
 };
 
 export const MIGRATION_SCHEMA = 'crm_core';

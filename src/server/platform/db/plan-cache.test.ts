@@ -32,6 +32,26 @@ describe('session settings on the connection string', () => {
   });
 });
 
+describe('search functions and the session plan mode', () => {
+  it('every search function says how its statements are planned (migrations 0031-0033)', async () => {
+    const db = await testDb();
+    const r = await db.owner((k) =>
+      sql<{ fn: string; config: string[] | null }>`
+        SELECT p.oid::regprocedure::text AS fn, p.proconfig AS config FROM pg_proc p
+        WHERE p.pronamespace = 'crm_core'::regnamespace AND p.proname LIKE 'crm\_%search%'
+          AND p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'plpgsql')
+          -- The ones that read tables (SECURITY DEFINER under RLS, or invoker with settings of their
+          -- own); the helpers that only assemble SQL text run no statement.
+          AND (p.prosecdef OR p.proconfig IS NOT NULL)
+        ORDER BY 1`.execute(k),
+    );
+    expect(r.rows.length).toBeGreaterThanOrEqual(10);
+    const undeclared = r.rows.filter((f) => !(f.config ?? []).some((c) => c.startsWith('plan_cache_mode=')));
+    // A function without its own setting inherits the app's generic plans (ADR 0027): decide it there.
+    expect(undeclared.map((f) => f.fn)).toEqual([]);
+  });
+});
+
 describe.skipIf(ENGINE !== 'postgres')('plan cache mode of the app sessions (PostgreSQL)', () => {
   let tenantId: string;
   let accountId: string;
