@@ -263,6 +263,35 @@ describe('search indexes under RLS', () => {
     );
   });
 
+  it('joins the hits of a name search back to their rows by key, whatever the workspace size', async () => {
+    // Generic plans are made for an average workspace: joined plainly, the contacts' join-back was
+    // planned as a hash join over every contact of the workspace (migration 0034).
+    const src = await fnText('crm_core.crm_global_search_by_name(text, uuid, text, int, text[])');
+    for (const fragment of [
+      'CROSS JOIN LATERAL (SELECT * FROM crm_core.crm_accounts a WHERE a.tenant_id = v_t AND a.id = h.id OFFSET 0) a',
+      'CROSS JOIN LATERAL (SELECT * FROM crm_core.crm_contacts c WHERE c.tenant_id = v_t AND c.id = h.id OFFSET 0) c',
+      'CROSS JOIN LATERAL (SELECT * FROM crm_core.crm_deals d WHERE d.tenant_id = v_t AND d.id = h.id OFFSET 0) d',
+      'CROSS JOIN LATERAL (SELECT * FROM crm_core.crm_leads l WHERE l.tenant_id = v_t AND l.id = h.id OFFSET 0) l',
+    ]) {
+      expect(src, fragment).toContain(fragment);
+    }
+    const p = await plans({
+      contacts: {
+        sql:
+          'SELECT c.id, a.name FROM (SELECT * FROM crm_core.crm_contact_search($2, $6) LIMIT $6) h' +
+          ' CROSS JOIN LATERAL (SELECT * FROM crm_core.crm_contacts c WHERE c.tenant_id = $1 AND c.id = h.id OFFSET 0) c' +
+          ' LEFT JOIN LATERAL (SELECT * FROM crm_core.crm_accounts a WHERE a.tenant_id = $1' +
+          ' AND a.id = c.account_id AND a.deleted_at IS NULL OFFSET 0) a ON true',
+        types: TYPES,
+        args: `'${ws.id}', 'filler', 'filler%', '% filler%', 'fillfr', 5, NULL, NULL`,
+        generic: true,
+      },
+    });
+    expect(p.contacts?.rows).toBe(5);
+    expect(p.contacts?.plan, `${ENGINE}:\n${p.contacts?.plan}`).toMatch(/Index Scan using crm_contacts_pkey/);
+    expect(p.contacts?.plan).not.toMatch(/Hash Join|Seq Scan on crm_contacts/);
+  });
+
   it('channel lookup: a range of the value btree', async () => {
     const src = await fnText('crm_core.crm_contact_channel_search(text, boolean, text[], int)');
     expect(src).toContain('AND ch.value COLLATE "C" >= p_value COLLATE "C"');

@@ -33,6 +33,7 @@ import * as m0030 from './migrations/0030_deal_search_small_workspace.js';
 import * as m0031 from './migrations/0031_global_search_by_name.js';
 import * as m0032 from './migrations/0032_global_search_static_probes.js';
 import * as m0033 from './migrations/0033_search_functions_keep_auto_plans.js';
+import * as m0034 from './migrations/0034_global_search_join_back_by_key.js';
 
 /**
  * Migrations are listed here explicitly (no directory scanning): the same list works from TypeScript
@@ -72,6 +73,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0031_global_search_by_name': m0031,
   '0032_global_search_static_probes': m0032,
   '0033_search_functions_keep_auto_plans': m0033,
+  '0034_global_search_join_back_by_key': m0034,
 };
 
 export const MIGRATION_SCHEMA = 'crm_core';

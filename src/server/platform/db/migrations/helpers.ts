@@ -1,3 +1,5 @@
+import { type Kysely, sql } from 'kysely';
+
 /**
  * SQL fragments shared by migrations from 0005 on. A migration's SQL must never change once released,
  * so a fragment here is only ever added to, never edited (0001–0004 keep their own copies).
@@ -22,3 +24,32 @@ export const businessColumns = `
     deleted_at timestamptz(3)`;
 
 export const BUYING_ROLE_CHECK = `IN ('decision_maker','influencer','technical','finance','user','gatekeeper')`;
+
+/**
+ * Edits a function where it is, in the catalog (the pattern of migration 0032): each pair replaces one
+ * exact passage of its current text, which must occur exactly once, or the migration fails. Undo with
+ * `reverseEdits(pairs)`, which restores the text byte for byte. A migration so carries only the passages
+ * it changes, not a second copy of the function.
+ */
+export async function editFunction(
+  db: Kysely<unknown>,
+  signature: string,
+  pairs: ReadonlyArray<readonly [string, string]>,
+): Promise<void> {
+  const r = await sql<{ def: string }>`SELECT pg_get_functiondef(${signature}::regprocedure) AS def`.execute(
+    db,
+  );
+  const def = r.rows[0]?.def;
+  if (!def) throw new Error(`no function ${signature}`);
+  const edited = pairs.reduce((text, [from, to]) => {
+    const n = text.split(from).length - 1;
+    if (n !== 1)
+      throw new Error(`${signature}: expected one passage, found ${n}: ${from.trim().slice(0, 60)}`);
+    return text.replace(from, () => to);
+  }, def);
+  await sql.raw(edited).execute(db);
+}
+
+/** The edits that undo `pairs`, in the order that undoes them. */
+export const reverseEdits = (pairs: ReadonlyArray<readonly [string, string]>): Array<[string, string]> =>
+  pairs.map(([from, to]): [string, string] => [to, from]).reverse();
