@@ -126,10 +126,16 @@ export function withSessionSettings(
   url: string,
   settings: Record<string, string>,
 ): { connectionString: string; options: string } {
-  const parsed = new URL(url);
+  const ours = Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // A form WHATWG URLs refuse but libpq takes (`postgres://user@/db`): passed on as it is.
+    return { connectionString: url, options: ours.join(' ') };
+  }
   const given = parsed.searchParams.get('options');
   parsed.searchParams.delete('options');
-  const ours = Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`);
   return { connectionString: parsed.toString(), options: [given, ...ours].filter(Boolean).join(' ') };
 }
 

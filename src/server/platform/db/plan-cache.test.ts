@@ -30,6 +30,13 @@ describe('session settings on the connection string', () => {
     expect(url.searchParams.get('options')).toBeNull();
     expect(url.searchParams.get('sslmode')).toBe('disable');
   });
+
+  it('passes on a URL that WHATWG parsing refuses but libpq takes', () => {
+    expect(withSessionSettings('postgres://u@/db', { plan_cache_mode: 'auto' })).toEqual({
+      connectionString: 'postgres://u@/db',
+      options: '-c plan_cache_mode=auto',
+    });
+  });
 });
 
 describe('search functions and the session plan mode', () => {
