@@ -37,20 +37,18 @@ export interface Database<DB> {
   destroy(): Promise<void>;
 }
 
-/*
- * How PostgreSQL plans the app's prepared statements (ADR 0027). `force_generic_plan`: planned once per
- * connection, partitions pruned at execution. PostgreSQL's own `auto` re-plans every execution of a
- * statement on the hash-partitioned accounts table (its cost model does not credit run-time pruning, so
- * the one-partition custom plan always looks cheaper), and planning was most of the database's work per
- * read: ~100 us of a point lookup's ~160 us on the 2-core machine.
- */
 export type DatabaseOptions =
   | {
       kind: 'postgres';
       url: string;
       poolMax: number;
       applicationName?: string;
-      /** Default force_generic_plan. */
+      /**
+       * How PostgreSQL plans the app's prepared statements (ADR 0027); default `force_generic_plan`:
+       * once per connection, partitions pruned at execution. Under PostgreSQL's `auto` a point lookup on
+       * the hash-partitioned accounts table was planned on every execution (the cost model does not
+       * credit pruning at execution), and planning was most of the database's work per read.
+       */
       planCacheMode?: PlanCacheMode;
     }
   | { kind: 'pglite'; dataDir: string | undefined; loadDataDir?: Blob | File };
